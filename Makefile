@@ -1,0 +1,51 @@
+# vnplan: set-up, tests and measurements. `make setup` is safe to re-run.
+SHELL := /bin/bash
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+VNPLAN := $(VENV)/bin/vnplan
+APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng poppler-utils fonts-liberation2
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: setup system-packages venv test test-all lint demo eval bench samples clean
+
+setup: system-packages venv
+
+system-packages:
+	@missing=""; for package in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "install ok installed" \
+	    || missing="$$missing $$package"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing system packages:$$missing"; \
+	  $(SUDO) apt-get update && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends $$missing; \
+	else echo "System packages already installed"; fi
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --upgrade pip
+	$(PYTHON) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+test: venv
+	$(PYTHON) -m pytest -q
+
+test-all: venv
+	$(PYTHON) -m pytest -q -m "slow or not slow"
+
+lint: venv
+	$(VENV)/bin/ruff check .
+
+demo: venv
+	$(VNPLAN) run samples/scans -o out/demo
+
+eval: venv
+	$(PYTHON) -m pipeline.evaluation.ocr_eval
+
+samples: venv
+	$(VNPLAN) synth samples/*.txt -o samples/scans
+
+clean:
+	rm -rf out .pytest_cache .ruff_cache

@@ -1,0 +1,3 @@
+"""vnplan: scanned Vietnamese administrative plans to correct text and structured data."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,150 @@
+"""Finding input documents and reading their pages as pixel arrays.
+
+The file type is decided by content, not by name, so a text file called ``scan.png`` or a PDF
+called ``scan.tif`` gets an accurate error or is read for what it is.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pypdfium2
+from PIL import Image, ImageSequence, UnidentifiedImageError
+
+from pipeline.errors import InputError
+
+SUPPORTED_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".pdf"})
+PDF_DPI = 300
+# Pillow refuses larger images as decompression bombs; an A0 sheet at 600 dpi is ~ 0.5 Gpx.
+MAX_PIXELS = 20000 * 20000 - 1
+
+
+@dataclass
+class PageImage:
+    """One page as read: RGB or grayscale uint8 pixels and the resolution the file declares."""
+
+    number: int
+    pixels: np.ndarray
+    dpi: float | None
+
+
+def discover(paths: Iterable[Path]) -> tuple[list[Path], list[InputError]]:
+    """Expand directories (recursively, supported types only) and keep explicit files as given.
+
+    Missing paths come back as errors rather than exceptions so a batch can report them and
+    go on with the rest.
+    """
+    found: list[Path] = []
+    problems: list[InputError] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(
+                sorted(
+                    p
+                    for p in path.rglob("*")
+                    if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
+                )
+            )
+        elif path.is_file():
+            found.append(path)
+        elif path.exists():
+            problems.append(InputError(path, "not a regular file or directory"))
+        else:
+            problems.append(InputError(path, "no such file or directory"))
+    return found, problems
+
+
+def read_pages(path: Path) -> Iterator[PageImage]:
+    """Yield the pages of an image, multi-page TIFF or PDF one at a time, to bound memory."""
+    try:
+        with path.open("rb") as handle:
+            magic = handle.read(5)
+    except OSError as error:
+        raise InputError(path, f"cannot be read ({error.strerror or error})") from error
+    if not magic:
+        raise InputError(path, "file is empty")
+    if magic == b"%PDF-":
+        yield from _read_pdf(path)
+    else:
+        yield from _read_image(path)
+
+
+def _read_pdf(path: Path) -> Iterator[PageImage]:
+    try:
+        pdf = pypdfium2.PdfDocument(path)
+    except pypdfium2.PdfiumError as error:
+        raise InputError(path, _pdf_load_reason(error)) from error
+    try:
+        if len(pdf) == 0:
+            raise InputError(path, "PDF has no pages")
+        for index in range(len(pdf)):
+            page = pdf[index]
+            try:
+                bitmap = page.render(scale=PDF_DPI / 72)
+                pixels = np.array(bitmap.to_pil().convert("RGB"))
+            finally:
+                page.close()
+            yield PageImage(number=index + 1, pixels=pixels, dpi=PDF_DPI)
+    finally:
+        pdf.close()
+
+
+def _pdf_load_reason(error: pypdfium2.PdfiumError) -> str:
+    code = getattr(error, "err_code", None)
+    if code == 0:  # PDFium refuses an empty page tree without naming an error
+        return "PDF has no pages"
+    if code == 4:
+        return "PDF is password-protected; remove the password and try again"
+    return "not a readable PDF (damaged or not a PDF)"
+
+
+def _read_image(path: Path) -> Iterator[PageImage]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(path)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+            raise InputError(path, f"image is too large ({error})") from error
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+            raise InputError(path, "not a readable image (unknown or damaged format)") from error
+    with image:
+        if image.width * image.height > MAX_PIXELS:
+            raise InputError(path, f"image is too large ({image.width}x{image.height} pixels)")
+        dpi = _declared_dpi(image)
+        for number, frame in enumerate(ImageSequence.Iterator(image), start=1):
+            try:
+                pixels = to_uint8(frame)
+            except (OSError, SyntaxError, ValueError) as error:
+                raise InputError(path, f"image data is damaged ({error})") from error
+            yield PageImage(number=number, pixels=pixels, dpi=dpi)
+
+
+def _declared_dpi(image: Image.Image) -> float | None:
+    dpi = image.info.get("dpi")
+    if not dpi:
+        return None
+    value = float(dpi[0])
+    return value if value > 1 else None
+
+
+def to_uint8(frame: Image.Image) -> np.ndarray:
+    """Bring any Pillow mode (16-bit, CMYK, palette, alpha, 1-bit) to 8-bit gray or RGB."""
+    mode = frame.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        array = np.asarray(frame, dtype=np.float64)
+        low, high = float(array.min()), float(array.max())
+        scale = 255.0 / (high - low) if high > low else 0.0
+        return ((array - low) * scale).astype(np.uint8)
+    if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in frame.info):
+        rgba = frame.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return np.asarray(Image.alpha_composite(white, rgba).convert("RGB"))
+    if mode in ("L", "RGB"):
+        return np.asarray(frame)
+    if mode == "1":
+        return np.asarray(frame.convert("L"))
+    return np.asarray(frame.convert("RGB"))

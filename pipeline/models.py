@@ -1,0 +1,93 @@
+"""Plain data passed between the stages: OCR results from word level up to a batch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Box:
+    """Pixel rectangle in the coordinates of the image Tesseract read (after cleanup)."""
+
+    left: int
+    top: int
+    width: int
+    height: int
+
+
+@dataclass
+class Word:
+    text: str
+    confidence: float  # Tesseract's 0-100 word confidence
+    box: Box
+
+
+@dataclass
+class Line:
+    words: list[Word]
+    box: Box
+    paragraph: int  # running paragraph index on the page; a change starts a new text block
+
+    @property
+    def text(self) -> str:
+        return " ".join(word.text for word in self.words)
+
+
+@dataclass
+class Page:
+    number: int  # 1-based position in the source document
+    width: int
+    height: int
+    deskew_angle: float  # degrees the cleanup rotated the page by (0.0 when not cleaned)
+    lines: list[Line] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        """Lines in reading order, with an empty line between Tesseract's paragraphs."""
+        parts: list[str] = []
+        previous_paragraph: int | None = None
+        for line in self.lines:
+            if previous_paragraph is not None and line.paragraph != previous_paragraph:
+                parts.append("")
+            parts.append(line.text)
+            previous_paragraph = line.paragraph
+        return "\n".join(parts)
+
+
+@dataclass
+class Document:
+    source: Path
+    pages: list[Page]
+
+    @property
+    def text(self) -> str:
+        """Page texts separated by form feeds, so page boundaries survive in plain text."""
+        return "\f".join(page.text for page in self.pages)
+
+
+@dataclass(frozen=True)
+class Failure:
+    source: Path
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.reason}"
+
+
+@dataclass
+class DocumentResult:
+    source: Path
+    pages: int
+    outputs: list[Path]
+
+
+@dataclass
+class BatchResult:
+    done: list[DocumentResult] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def pages(self) -> int:
+        return sum(result.pages for result in self.done)
