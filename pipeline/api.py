@@ -100,4 +100,5 @@ def prepare_output_dir(out_dir: Path) -> None:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise OutputError(f"{out_dir}: cannot create output directory ({error.strerror})") from error
+        reason = f"cannot create output directory ({error.strerror})"
+        raise OutputError(f"{out_dir}: {reason}") from error

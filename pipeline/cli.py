@@ -10,6 +10,7 @@ import click
 from pipeline import __version__, api
 from pipeline.errors import ExitCode, VnplanError
 from pipeline.models import BatchResult, Failure
+from pipeline.synth import write_scans
 
 INPUTS = click.argument(
     "inputs", nargs=-1, required=True, type=click.Path(path_type=Path)
@@ -104,3 +105,19 @@ def _finish(result: BatchResult, *, summary: bool) -> None:
         )
     if result.failures:
         sys.exit(int(ExitCode.input_failed))
+
+
+@main.command("synth")
+@click.argument(
+    "texts", nargs=-1, required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@OUTPUT_DIR
+@click.option("--level", type=click.Choice(["clean", "scan"]), default="scan", show_default=True,
+              help="How worn the pages look.")
+@click.option("--seed", default=0, show_default=True, help="Seed of the degradation.")
+def synth_command(texts, out_dir, level, seed) -> None:
+    """Render plan texts into scan-like pages: <name>-pN.png and its true text <name>-pN.gt.txt."""
+    for text in texts:
+        for page in write_scans(text, out_dir, seed=seed, level=level):
+            click.echo(str(page))

@@ -62,7 +62,9 @@ def document_record(document: Document) -> dict:
 
 def atomic_write_text(path: Path, text: str) -> None:
     """Write via a temporary file and rename, so a kill never leaves a truncated file."""
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    descriptor, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+    )
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
             handle.write(text)

@@ -1,0 +1,63 @@
+"""Real Tesseract on rendered pages, through the library API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from pipeline.api import OcrOptions, ocr_document
+from pipeline.evaluation.metrics import cer
+from pipeline.synth import render_pages
+from tests.conftest import PLAN_A, PLAN_B
+
+
+def test_png_page_is_read_as_vietnamese(png_a: Path) -> None:
+    document = ocr_document(png_a)
+    text = document.text
+    assert "KẾ HOẠCH" in text
+    assert "sửa chữa nhà ở cho hộ nghèo" in text
+    assert "Số: 18/KH-UBND" in text
+    assert cer(text, PLAN_A) < 0.08
+    page = document.pages[0]
+    words = [word for line in page.lines for word in line.words]
+    assert all(0 <= word.confidence <= 100 for word in words)
+    assert all(word.box.width > 0 and word.box.height > 0 for word in words)
+
+
+def test_multipage_tiff_gives_pages_in_order(
+    tmp_path: Path, page_a: Image.Image, page_b: Image.Image
+) -> None:
+    path = tmp_path / "hai-trang.tiff"
+    page_a.save(path, save_all=True, append_images=[page_b], compression="tiff_lzw")
+    document = ocr_document(path)
+    assert [page.number for page in document.pages] == [1, 2]
+    assert "Hòa Bình" in document.pages[0].text
+    assert "bảo hiểm y tế" in document.pages[1].text
+    assert document.text.count("\f") == 1
+    assert cer(document.pages[1].text, PLAN_B) < 0.08
+
+
+def test_pdf_is_rendered_at_300_dpi(tmp_path: Path, page_a: Image.Image) -> None:
+    path = tmp_path / "ke-hoach.pdf"
+    page_a.save(path, resolution=300)
+    document = ocr_document(path)
+    page = document.pages[0]
+    assert abs(page.width - page_a.width) <= 40  # same pixel size back, give or take deskew
+    assert "sửa chữa nhà ở" in document.text
+
+
+def test_raw_mode_skips_cleanup(png_a: Path) -> None:
+    document = ocr_document(png_a, OcrOptions(raw=True))
+    assert document.pages[0].deskew_angle == 0.0
+    assert "KẾ HOẠCH" in document.text
+
+
+def test_cleanup_reports_the_deskew_it_applied(tmp_path: Path) -> None:
+    path = tmp_path / "nghieng.png"
+    level_page = render_pages(PLAN_B)[0].image
+    level_page.rotate(4, fillcolor=255, expand=True).save(path)  # 4 degrees counter-clockwise
+    document = ocr_document(path)
+    assert document.pages[0].deskew_angle == pytest.approx(-4.0, abs=0.2)  # turned back
+    assert "cho đồng bào dân tộc thiểu số" in document.text
