@@ -1,0 +1,188 @@
+"""Tests for the synthetic scan generator, including a real Tesseract round trip."""
+
+from __future__ import annotations
+
+import shutil
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from rapidfuzz.distance import Levenshtein
+
+from pipeline import synth
+
+PLAN = """\
+ỦY BAN NHÂN DÂN
+HUYỆN ĐẠI LỘC
+Số: 87/KH-UBND
+
+CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
+Độc lập - Tự do - Hạnh phúc
+Đại Lộc, ngày 12 tháng 5 năm 2024
+
+KẾ HOẠCH
+Phòng, chống thiên tai và tìm kiếm cứu nạn trên địa bàn huyện năm 2024
+
+Thực hiện Chỉ thị số 05/CT-UBND ngày 20 tháng 3 năm 2024 của Ủy ban nhân dân tỉnh về công \
+tác phòng, chống thiên tai, Ủy ban nhân dân huyện ban hành kế hoạch với các nội dung sau:
+
+I. MỤC ĐÍCH, YÊU CẦU
+Chủ động phòng ngừa, ứng phó kịp thời, khắc phục khẩn trương và có hiệu quả hậu quả do \
+thiên tai gây ra; giảm thiểu thiệt hại về người và tài sản của Nhà nước và nhân dân.
+Nâng cao nhận thức của cộng đồng về phòng, chống thiên tai; phát huy phương châm bốn tại \
+chỗ: chỉ huy tại chỗ, lực lượng tại chỗ, phương tiện và vật tư tại chỗ, hậu cần tại chỗ.
+
+II. NHIỆM VỤ VÀ GIẢI PHÁP
+1. Công tác chuẩn bị
+Rà soát, cập nhật phương án ứng phó với bão mạnh, siêu bão và lũ lụt; kiểm tra hệ thống \
+đê điều, hồ chứa nước, kênh mương trước mùa mưa lũ.
+Tổ chức diễn tập cứu hộ, cứu nạn tại các xã vùng trũng thấp, ven sông Vu Gia và sông Thu Bồn.
+2. Công tác ứng phó
+Khi có cảnh báo thiên tai, các xã tổ chức sơ tán người dân ra khỏi khu vực nguy hiểm, bảo \
+đảm lương thực, nước uống và thuốc men thiết yếu cho người dân.
+
+III. TỔ CHỨC THỰC HIỆN
+Phòng Nông nghiệp và Phát triển nông thôn là cơ quan thường trực, có trách nhiệm theo dõi, \
+đôn đốc việc triển khai kế hoạch này và tổng hợp báo cáo Ủy ban nhân dân huyện trước ngày \
+15 tháng 12 năm 2024.
+
+Nơi nhận:
+- UBND tỉnh (b/c);
+- Các xã, thị trấn;
+- Lưu: VT.
+
+TM. ỦY BAN NHÂN DÂN
+KT. CHỦ TỊCH
+PHÓ CHỦ TỊCH
+(Đã ký)
+Trần Thị Thanh Hương
+"""
+
+
+def _collapse(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def _between(text: str, start: str, end: str) -> str:
+    return text[text.index(start) : text.index(end)]
+
+
+def _source_lines(text: str) -> list[str]:
+    return [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+
+
+def _long_plan() -> str:
+    """PLAN's header and closing around a body of unique lines long enough for several pages."""
+    blocks = PLAN.strip().split("\n\n")
+    sentence = "Các đơn vị rà soát phương án ứng phó, bảo đảm an toàn cho người dân vùng trũng thấp"
+    body = [
+        "\n".join(
+            [f"{n}. NHIỆM VỤ SỐ {n}"]
+            + [f"Đoạn {n}.{k}: " + "; ".join([sentence] * (k % 4 + 1)) + "." for k in range(1, 6)]
+        )
+        for n in range(1, 13)
+    ]
+    return "\n\n".join([*blocks[:3], *body, *blocks[-2:]])
+
+
+def _page_of_each_line(truths: list[str], source: list[str]) -> list[int]:
+    """Page index of every source line, in order; a line cut by a page break counts once (on
+    the page where it starts) but only if its two parts are the last and first lines there."""
+    lines = [(n, line) for n, truth in enumerate(truths) for line in truth.split("\n")]
+    pages, i = [], 0
+    for expected in source:
+        page, line = lines[i]
+        if line != expected:
+            next_page, rest = lines[i + 1]
+            assert next_page == page + 1 and f"{line} {rest}" == expected, expected
+            i += 1
+        pages.append(page)
+        i += 1
+    assert i == len(lines)
+    return pages
+
+
+@pytest.fixture(scope="module")
+def plan_page() -> synth.RenderedPage:
+    pages = synth.render_pages(PLAN)
+    assert len(pages) == 1
+    return pages[0]
+
+
+def test_page_geometry_and_truth(plan_page: synth.RenderedPage) -> None:
+    assert plan_page.image.mode == "L"
+    assert plan_page.image.size == (2480, 3508)
+    assert plan_page.truth.split("\n") == _source_lines(PLAN)
+    ink = np.asarray(plan_page.image) < 128
+    rows, cols = np.nonzero(ink)
+    mm = 300 / 25.4
+    assert cols.min() >= 30 * mm - 1 and cols.max() <= 2480 - 15 * mm + 1
+    assert rows.min() >= 20 * mm - 1 and rows.max() <= 3508 - 20 * mm + 1
+
+
+def test_scan_is_ocrable(plan_page: synth.RenderedPage) -> None:
+    pytesseract = pytest.importorskip("pytesseract")
+    if shutil.which("tesseract") is None:
+        pytest.skip("tesseract not installed")
+    scan = synth.degrade(plan_page.image, seed=3)
+    text = _collapse(pytesseract.image_to_string(scan, lang="vie"))
+    for word in ("KẾ HOẠCH", "thiên tai", "NHIỆM VỤ", "phương án", "cứu nạn", "sơ tán"):
+        assert word in text, word
+    truth = _collapse(plan_page.truth)
+    assert Levenshtein.normalized_distance(text, truth) < 0.1
+    # Tesseract reads the two-column header and closing row by row, which costs most of the
+    # page error above; the single-column body on its own must be nearly exact.
+    body = _between(text, "KẾ HOẠCH", "Nơi nhận")
+    assert Levenshtein.normalized_distance(body, _between(truth, "KẾ HOẠCH", "Nơi nhận")) < 0.03
+
+
+def test_long_text_paginates_in_order() -> None:
+    text = _long_plan()
+    pages = synth.render_pages(text)
+    source = _source_lines(text)
+    assert len(pages) > 2
+    truths = [page.truth for page in pages]
+    assert any(line not in source for truth in truths for line in truth.split("\n")), "no split"
+    on_page = _page_of_each_line(truths, source)
+    assert on_page == sorted(on_page) and on_page[0] == 0
+    assert set(on_page[-8:]) == {len(pages) - 1}  # recipients and signature kept together
+    ink = np.asarray(pages[1].image) < 128
+    assert ink[: 20 * 300 * 10 // 254].sum() == 0  # nothing above the top margin
+
+
+def test_degrade_is_deterministic_and_clean_is_identity(plan_page: synth.RenderedPage) -> None:
+    image = plan_page.image
+    first = synth.degrade(image, seed=7)
+    assert first.mode == "L" and first.size == image.size
+    assert first.tobytes() == synth.degrade(image, seed=7).tobytes()
+    assert first.tobytes() != synth.degrade(image, seed=8).tobytes()
+    assert synth.degrade(image, seed=7, level="clean") is image
+    with pytest.raises(ValueError):
+        synth.degrade(image, seed=7, level="photo")
+
+
+def test_write_scans(tmp_path: Path) -> None:
+    source = tmp_path / "ke-hoach.txt"
+    source.write_text(PLAN, encoding="utf-8")
+    first = synth.write_scans(source, tmp_path / "a", seed=1)
+    second = synth.write_scans(source, tmp_path / "b", seed=1)
+    assert [p.name for p in first] == ["ke-hoach-p1.png"]
+    assert first[0].read_bytes() == second[0].read_bytes()
+    assert first[0].stat().st_size < 600_000
+    with Image.open(first[0]) as png:
+        assert png.mode == "L" and len(np.unique(np.asarray(png))) <= synth.GRAY_LEVELS
+    gt = (tmp_path / "a" / "ke-hoach-p1.gt.txt").read_text(encoding="utf-8")
+    assert gt == synth.render_pages(PLAN)[0].truth + "\n"
+
+
+def test_short_text_is_all_body() -> None:
+    (page,) = synth.render_pages("Dòng thứ nhất\n\nII. DÒNG THỨ HAI")
+    assert page.truth == "Dòng thứ nhất\nII. DÒNG THỨ HAI"
+
+
+def test_missing_font_names_the_package(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(synth, "FONT_DIRS", (tmp_path,))
+    with pytest.raises(FileNotFoundError, match="fonts-liberation2"):
+        synth.font_path("bold")
