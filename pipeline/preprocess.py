@@ -1,7 +1,10 @@
 """OpenCV cleanup before Tesseract: grayscale, deskew, background flattening, denoise, binarise.
 
 Tesseract binarises with a global Otsu threshold, which fails on shadowed or unevenly lit scans
-and on skewed lines; these steps hand it a level, flat, black-on-white page instead.
+and on skewed lines; these steps hand it a level page on white paper instead. The adaptive
+binarisation decides what is paper, and the paper is set to white, but ink keeps its grey
+levels: Tesseract's LSTM reads anti-aliased stroke edges better than hard black and white
+(`make eval` showed the binary page about twice the error of grey ink on the samples).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ _NEGLIGIBLE_SKEW = 0.1  # degrees: a few pixels across a 300-dpi line, which Tes
 
 @dataclass
 class CleanedPage:
-    pixels: np.ndarray  # uint8, 0 = ink, 255 = paper
+    pixels: np.ndarray  # uint8 grey ink on 255 paper
     deskew_angle: float  # degrees, counter-clockwise, applied to the page
 
 
@@ -26,10 +29,9 @@ def clean_page(pixels: np.ndarray) -> CleanedPage:
     """The default chain, in the order each step needs its input."""
     gray = to_grayscale(pixels)
     angle = estimate_skew(gray)
-    gray = rotate(gray, angle)
-    gray = flatten_background(gray)
-    binary = binarise(gray)
-    return CleanedPage(pixels=remove_specks(binary), deskew_angle=angle)
+    gray = denoise(flatten_background(rotate(gray, angle)))
+    ink = remove_specks(binarise(gray))
+    return CleanedPage(pixels=whiten_paper(gray, ink), deskew_angle=angle)
 
 
 def to_grayscale(pixels: np.ndarray) -> np.ndarray:
@@ -109,15 +111,29 @@ def flatten_background(gray: np.ndarray) -> np.ndarray:
     return flat
 
 
-def binarise(gray: np.ndarray) -> np.ndarray:
-    """Otsu threshold on the flattened page, after a light blur against pixel noise.
+def denoise(gray: np.ndarray) -> np.ndarray:
+    """A light blur: pixel noise and JPEG ringing go, 300-dpi strokes stay."""
+    return cv2.GaussianBlur(gray, (3, 3), 0)
 
-    The adaptivity comes from :func:`flatten_background`, whose paper estimate is local;
-    small-window thresholds (mean, Sauvola) would hollow the thick strokes of bold headings.
+
+def binarise(gray: np.ndarray) -> np.ndarray:
+    """Local Gaussian-weighted threshold; 0 = ink, 255 = paper.
+
+    The window (about 4 mm at 300 dpi) is wide against a stroke, so letters are not hollowed.
     """
-    smooth = cv2.GaussianBlur(gray, (3, 3), 0)
-    _, binary = cv2.threshold(smooth, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    return binary
+    block = _odd(max(15, gray.shape[1] // 48))
+    return cv2.adaptiveThreshold(
+        gray, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY, block, 10
+    )
+
+
+def whiten_paper(gray: np.ndarray, binary: np.ndarray, margin: int = 2) -> np.ndarray:
+    """Set everything but the ink (grown by ``margin`` px to keep stroke edges) to white."""
+    size = 2 * margin + 1
+    ink = cv2.dilate(255 - binary, np.ones((size, size), np.uint8))
+    out = gray.copy()
+    out[ink == 0] = 255
+    return out
 
 
 def remove_specks(binary: np.ndarray, min_area: int = 6) -> np.ndarray:
@@ -132,3 +148,7 @@ def remove_specks(binary: np.ndarray, min_area: int = 6) -> np.ndarray:
     cleaned = binary.copy()
     cleaned[speck[labels]] = 255
     return cleaned
+
+
+def _odd(value: int) -> int:
+    return value if value % 2 else value + 1

@@ -13,6 +13,7 @@ from pipeline.preprocess import (
     flatten_background,
     remove_specks,
     rotate,
+    whiten_paper,
 )
 
 
@@ -50,12 +51,25 @@ def test_shadow_is_flattened() -> None:
     assert flat[105, 200] < 100  # ink stays dark under the shadow
 
 
-def test_binarise_gives_black_text_on_white() -> None:
-    gray = np.full((200, 400), 200, np.uint8)
-    gray[80:100, 50:350] = 60
+def test_binarise_marks_strokes_as_ink_without_hollowing_them() -> None:
+    gray = np.full((200, 2400), 200, np.uint8)
+    gray[80:92, 50:2350] = 60  # a 12 px stroke, as thick as a bold heading's
     binary = binarise(gray)
     assert set(np.unique(binary)) <= {0, 255}
-    assert binary[90, 200] == 0 and binary[20, 20] == 255
+    assert (binary[80:92, 100:2300] == 0).all()
+    assert binary[20, 20] == 255 and binary[150, 1200] == 255
+
+
+def test_paper_is_whitened_and_ink_keeps_its_grey() -> None:
+    gray = np.full((100, 100), 190, np.uint8)
+    gray[40:60, 40:60] = 90
+    gray[45:55, 45:55] = 30
+    binary = np.full_like(gray, 255)
+    binary[40:60, 40:60] = 0
+    out = whiten_paper(gray, binary, margin=2)
+    assert out[10, 10] == 255  # paper far from ink
+    assert out[38, 50] == 190  # inside the margin: kept as scanned
+    assert out[42, 42] == 90 and out[50, 50] == 30  # ink grey levels untouched
 
 
 def test_specks_go_dots_stay() -> None:
@@ -69,6 +83,8 @@ def test_specks_go_dots_stay() -> None:
 
 def test_clean_page_accepts_colour_input() -> None:
     rgb = np.stack([_lines_image()] * 3, axis=-1)
+    rgb[:, :, 0] = np.maximum(rgb[:, :, 0], 40)  # a tinted scan
     cleaned = clean_page(rgb)
     assert cleaned.pixels.ndim == 2 and cleaned.pixels.dtype == np.uint8
     assert cleaned.deskew_angle == 0.0
+    assert cleaned.pixels[50, 600] == 255 and cleaned.pixels[109, 600] < 100
