@@ -6,9 +6,11 @@ VNPLAN := $(VENV)/bin/vnplan
 APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng poppler-utils fonts-liberation2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup system-packages venv test test-all lint demo eval bench samples clean
+MODEL := pipeline/data/syllable_lm.npz
 
-setup: system-packages venv
+.PHONY: setup system-packages venv model test test-all lint demo eval bench samples clean
+
+setup: system-packages venv model
 
 system-packages:
 	@missing=""; for package in $(APT_PACKAGES); do \
@@ -29,6 +31,13 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m pip install --quiet -e ".[dev]"
 	touch $@
 
+model: $(MODEL)
+
+# The syllable language model: rebuilt when the dictionaries or the builder change.
+$(MODEL): $(VENV)/.installed pipeline/restore/build.py dictionaries/admin_lexicon.txt \
+		dictionaries/abbreviations.tsv $(wildcard dictionaries/corpus/*.txt)
+	$(VNPLAN) lm build -o $@
+
 test: venv
 	$(PYTHON) -m pytest -q
 
@@ -41,8 +50,12 @@ lint: venv
 demo: venv
 	$(VNPLAN) run samples/scans -o out/demo
 
-eval: venv
+eval: venv model
 	$(PYTHON) -m pipeline.evaluation.ocr_eval
+	$(PYTHON) -m pipeline.evaluation.restore_eval
+
+bench: venv model
+	$(PYTHON) -m pipeline.evaluation.restore_bench
 
 samples: venv
 	$(VNPLAN) synth samples/*.txt -o samples/scans

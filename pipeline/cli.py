@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import sys
+import time
+import zipfile
 from pathlib import Path
 
 import click
 
 from pipeline import __version__, api
-from pipeline.errors import ExitCode, VnplanError
+from pipeline.errors import (
+    ExitCode,
+    InputError,
+    MissingDependencyError,
+    OutputError,
+    VnplanError,
+)
+from pipeline.export import atomic_write_text
 from pipeline.models import BatchResult, Failure
+from pipeline.restore import ModelMissingError, load_language_model, restore_text
+from pipeline.restore.build import DEFAULT_MODEL_PATH, BuildConfig, build_default
 from pipeline.synth import write_scans
 
 INPUTS = click.argument(
@@ -121,3 +132,102 @@ def synth_command(texts, out_dir, level, seed) -> None:
     for text in texts:
         for page in write_scans(text, out_dir, seed=seed, level=level):
             click.echo(str(page))
+
+MODEL_OPTION = click.option(
+    "--lm", "model", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help=f"Syllable language model (default: {DEFAULT_MODEL_PATH.name} from `vnplan lm build`).",
+)
+
+
+def _read_text(source: str) -> str:
+    """UTF-8 text of a file or of stdin ('-'); a clear one-line error otherwise."""
+    name = "<stdin>" if source == "-" else source
+    try:
+        data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+    except OSError as error:
+        raise InputError(name, error.strerror or str(error)) from error
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(
+            name, f"not valid UTF-8 (byte 0x{data[error.start]:02x} at offset {error.start})"
+        ) from error
+
+
+def _write_text(target: str, text: str) -> None:
+    if target == "-":
+        sys.stdout.flush()
+        sys.stdout.buffer.write(text.encode("utf-8"))  # UTF-8 whatever the locale says
+        sys.stdout.buffer.flush()
+        return
+    try:
+        atomic_write_text(Path(target), text)
+    except OSError as error:
+        raise OutputError(f"{target}: {error.strerror or error}") from error
+
+
+@main.command("restore")
+@click.argument("source", default="-", metavar="[INPUT|-]")
+@click.option("-o", "--output", default="-", metavar="OUTPUT|-",
+              help="Where to write (default: stdout).")
+@MODEL_OPTION
+def restore_command(source: str, output: str, model: Path | None) -> None:
+    """Put the diacritics back into Vietnamese text typed without them.
+
+    Reads UTF-8 text from INPUT (or stdin) and writes the restored text; line
+    breaks, spacing, punctuation, numbers, case, abbreviations, document
+    symbols and URLs are kept.
+    """
+    if source != "-" and output != "-" and Path(source).resolve() == Path(output).resolve():
+        raise click.UsageError("OUTPUT must differ from INPUT (the input is never overwritten)")
+    text = _read_text(source)
+    try:
+        lm = load_language_model(model)
+    except ModelMissingError as error:
+        raise MissingDependencyError(str(error)) from error
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+        raise InputError(
+            model or DEFAULT_MODEL_PATH,
+            f"not a usable syllable language model ({error}); rebuild it with `vnplan lm build`",
+        ) from error
+    _write_text(output, restore_text(text, lm))
+
+
+@main.group("lm")
+def lm_group() -> None:
+    """Build or adapt the syllable language model used by `vnplan restore`."""
+
+
+@lm_group.command("build")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              default=DEFAULT_MODEL_PATH, show_default=True, help="Where to save the model.")
+def lm_build_command(output: Path) -> None:
+    """Build the model from the installed sources and dictionaries/ (takes seconds)."""
+    _build(output, None)
+
+
+@lm_group.command("train")
+@click.option("--corpus", required=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Folder of your own correctly accented .txt documents.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to save the adapted model.")
+def lm_train_command(corpus: Path, output: Path) -> None:
+    """Adapt the model to your documents: the base sources plus CORPUS weighted up."""
+    if not any(corpus.rglob("*.txt")):
+        raise click.UsageError(f"no .txt files under {corpus}")
+    _build(output, corpus)
+
+
+def _build(output: Path, corpus: Path | None) -> None:
+    start = time.perf_counter()
+    try:
+        model = build_default(BuildConfig(), extra_corpus=corpus, output=output)
+    except OSError as error:
+        raise OutputError(f"{output}: {error.strerror or error}") from error
+    sizes = ", ".join(f"{len(t.keys)} {k}-grams" for k, t in enumerate(model.tables, start=2))
+    click.echo(
+        f"{output}: {len(model.vocab)} syllables, {sizes} "
+        f"({time.perf_counter() - start:.1f} s)",
+        err=True,
+    )

@@ -1,0 +1,129 @@
+"""Candidate syllables per token, with costs.
+
+Restoration uses exact strip-matches; later stages (OCR repair) can add
+candidates from edits of the letters with channel costs through the same
+Candidates shape: vocabulary ids plus an additive log-score per id.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .lm import NUM_ID, UNK_ID, LanguageModel
+from .syllable import has_diacritics, normalize_syllable, strip_diacritics
+from .tokens import PUNCT, SYMBOL, WORD, Token, is_all_caps
+
+_ROMAN = re.compile(r"[IVXLC]+")  # section numbers: "VI." and "Điều VI" are not "Vì"
+MAX_CANDIDATES = 10  # beam per token: the most frequent accented forms of a stripped one
+# Capitalisation cue: log P(case | syllable), weighted and floored so that title-case
+# phrases ("Cuộc vận động") cannot overrule the LM on their own.
+CAP_WEIGHT = 1.0
+CAP_FLOOR = -3.0
+AS_WRITTEN_BONUS = 5.0  # log-odds for keeping an unmarked word on a line written with marks
+
+
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """What one LM position may be: ids (best prior first) and their extra scores."""
+
+    ids: np.ndarray  # int64 vocabulary ids
+    scores: np.ndarray  # float32 log-scores added to the LM (channel, case cues)
+    restorable: bool = False  # False: fixed context, the token stays as written
+
+
+@dataclass
+class CandidateIndex:
+    """Stripped lower-case syllable → vocabulary ids of its accented forms."""
+
+    lm: LanguageModel
+    by_key: dict[str, np.ndarray]
+    _cache: dict[tuple[str, bool, bool], Candidates] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_model(cls, lm: LanguageModel, max_candidates: int = MAX_CANDIDATES) -> CandidateIndex:
+        """Group the vocabulary by stripped form; keep the max_candidates most frequent."""
+        groups: dict[str, list[int]] = {}
+        for i, syl in enumerate(lm.vocab):
+            if not syl.startswith("<"):
+                groups.setdefault(strip_diacritics(syl), []).append(i)
+        by_key = {}
+        for key, ids in groups.items():
+            arr = np.array(ids, dtype=np.int64)
+            order = np.argsort(-lm.frequency[arr], kind="stable")
+            by_key[key] = arr[order][:max_candidates]
+        return cls(lm, by_key)
+
+    def fixed(self, token: Token) -> Candidates:
+        """Context-only position for a token we keep as written."""
+        if token.kind == SYMBOL:
+            uid = NUM_ID if any(c.isdigit() for c in token.text) else UNK_ID
+        elif token.kind == PUNCT:
+            uid = self.lm.id_of(token.text)
+        else:
+            syl = normalize_syllable(token.text)
+            uid = UNK_ID if syl is None else self.lm.id_of(syl)
+        return Candidates(np.array([uid]), np.zeros(1, dtype=np.float32))
+
+    def for_token(self, tokens: list[Token], i: int) -> Candidates:
+        """Candidates of token i, or a fixed position if it must stay as written."""
+        tok = tokens[i]
+        numbered = i + 1 < len(tokens) and tokens[i + 1].text in (")", ".")
+        roman = _ROMAN.fullmatch(tok.text) is not None
+        marker = (len(tok.text) == 1 and numbered) or (
+            roman and (numbered or not self.in_capitalised_line(tokens, i))
+        )
+        key = (tok.text, tok.sentence_initial, marker)
+        found = self._cache.get(key)
+        if found is None:
+            found = self._cache[key] = self._compute(tok, marker)
+        return found
+
+    def _compute(self, tok: Token, marker: bool) -> Candidates:
+        text = tok.text
+        if tok.kind != WORD or has_diacritics(text) or marker:  # markers: "a)", "VI."
+            return self.fixed(tok)
+        if not (text.islower() or text.isupper() or text[1:].islower()):
+            return self.fixed(tok)  # iPhone, McDonald: not Vietnamese
+        ids = self.by_key.get(text.lower())
+        if ids is None:
+            return self.fixed(tok)
+        if len(ids) == 1 and self.lm.vocab[ids[0]] == text.lower():
+            return Candidates(ids, np.zeros(1, dtype=np.float32))
+        scores = np.zeros(len(ids), dtype=np.float32)
+        if not tok.sentence_initial and not is_all_caps(text):
+            cue = self.lm.cap_logp if text[0].isupper() else self.lm.lower_logp
+            scores += CAP_WEIGHT * np.maximum(cue[ids], CAP_FLOOR)
+        return Candidates(ids, scores, restorable=True)
+
+    def as_written(self, tokens: list[Token], i: int) -> Candidates:
+        """Candidates of an unmarked word among marked ones: its unmarked reading, if it
+        is a syllable, gets AS_WRITTEN_BONUS, so only a confident LM changes it."""
+        cands = self.for_token(tokens, i)
+        own = cands.ids == self.lm.id_of(tokens[i].text.lower())
+        if not cands.restorable or not own.any():
+            return cands
+        return Candidates(cands.ids, cands.scores + AS_WRITTEN_BONUS * own, restorable=True)
+
+    def abbreviation(self, text: str) -> str | None:
+        """Written form of a known ALL-CAPS abbreviation (TDKT → TĐKT, UBND → UBND)."""
+        return self.lm.abbreviations.get(text) if is_all_caps(text) else None
+
+    def in_capitalised_line(self, tokens: list[Token], i: int) -> bool:
+        """True if the nearest word on either side (same line) is an ALL-CAPS ordinary
+        word, as in a heading "UBND TINH CA MAU", where CA or VI may be words."""
+        for step in (-1, 1):
+            j = i + step
+            while 0 <= j < len(tokens) and tokens[j].kind != WORD and "\n" not in tokens[j].text:
+                j += step
+            if 0 <= j < len(tokens) and tokens[j].kind == WORD:
+                text = tokens[j].text
+                if is_all_caps(text) and self.abbreviation(text) is None:
+                    return True
+        return False
+
+    def could_be_word(self, text: str) -> bool:
+        """True if the letters also spell a stripped syllable (CA: Công an or "cà")."""
+        return text.lower() in self.by_key
