@@ -395,43 +395,105 @@ def render_pages(text: str, *, dpi: int = 300, font_size_pt: float = 13.0) -> li
 # --- scan simulation -------------------------------------------------------------------------
 
 
+LEVELS = (
+    "clean", "scan", "photocopy", "skewed", "rotated90", "rotated180",
+    "low-dpi", "colour-stamp", "heavy-noise", "shadowed",
+)
+
+
 def degrade(image: Image.Image, *, seed: int, level: str = "scan") -> Image.Image:
-    """Make a rendered page look scanned; "clean" returns it unchanged. Deterministic per seed."""
+    """Make a rendered page look scanned the way ``level`` names; "clean" returns it unchanged.
+
+    Every level starts from the ordinary "scan" look (slight tilt, blur, grey paper, noise,
+    JPEG) and adds its own damage. Deterministic per seed. "colour-stamp" gives an RGB page,
+    the others grey.
+    """
     if level == "clean":
         return image
-    if level != "scan":
-        raise ValueError(f"unknown degradation level {level!r} (use 'clean' or 'scan')")
+    if level not in LEVELS:
+        raise ValueError(f"unknown degradation level {level!r} (one of: {', '.join(LEVELS)})")
     rng = np.random.default_rng(seed)
     dpi = image.info.get("dpi", (300, 300))[0]
     scale = dpi / 300
     page = np.asarray(image.convert("L"), dtype=np.float32) / 255  # 1 = paper, 0 = ink
     box = image.info.get(SIGNATURE_KEY)
-    if box:
-        _stamp(page, box, rng, scale)
-    page = _rotate(page, rng.uniform(0.3, 1.2) * rng.choice([-1, 1]))
+    colour_stamp = None
+    if box and level == "colour-stamp":
+        colour_stamp = _stamp_alpha(page.shape, box, rng, scale, darkness=0.9)
+    elif box:
+        page *= 1 - _stamp_alpha(page.shape, box, rng, scale, darkness=rng.uniform(0.35, 0.5))
+    if level == "photocopy":
+        page = _photocopy(page, rng, scale)
+    tilt = rng.uniform(0.3, 1.2) * rng.choice([-1, 1])
+    if level == "skewed":
+        tilt = rng.uniform(4.0, 12.0) * rng.choice([-1, 1])
+    page = _rotate(page, tilt)
     ink, paper = rng.uniform(15, 40), rng.uniform(235, 245)
-    page = _illuminate(ink + (paper - ink) * page, rng)
+    page = _illuminate(ink + (paper - ink) * page, rng, strong=level == "shadowed")
     page = cv2.GaussianBlur(page, (0, 0), rng.uniform(0.6, 1.0) * scale)
-    page += rng.standard_normal(page.shape, dtype=np.float32) * rng.uniform(2, 4)
-    result = _jpeg(page, int(rng.integers(60, 76)))
+    noise, quality = rng.uniform(2, 4), int(rng.integers(60, 76))
+    if level == "heavy-noise":
+        noise, quality = rng.uniform(14, 22), int(rng.integers(20, 35))
+    page += rng.standard_normal(page.shape, dtype=np.float32) * noise
+    if colour_stamp is not None:
+        result = _jpeg(_tint(page, colour_stamp), quality)
+    else:
+        result = _jpeg(page, quality)
+    if level == "low-dpi":
+        dpi = 150
+        result = result.resize((result.width // 2, result.height // 2), Image.Resampling.BOX)
+    elif level in ("rotated90", "rotated180"):
+        result = result.transpose(
+            Image.Transpose.ROTATE_90 if level == "rotated90" else Image.Transpose.ROTATE_180
+        )
     result.info["dpi"] = (dpi, dpi)
     return result
 
 
-def _stamp(page: np.ndarray, box: Box, rng: np.random.Generator, scale: float) -> None:
-    """Press a round seal over the left part of the signature block, in place (red → grey)."""
+def _photocopy(page: np.ndarray, rng: np.random.Generator, scale: float) -> np.ndarray:
+    """Hard contrast, thickened strokes, toner specks and a dark band along one edge."""
+    page = np.where(page < rng.uniform(0.55, 0.7), 0.0, 1.0).astype(np.float32)
+    page = cv2.erode(page, np.ones((2, 2), np.uint8))
+    specks = rng.random(page.shape) < rng.uniform(0.0005, 0.0015)
+    page[specks] = 0.0
+    band = max(4, round(rng.uniform(25, 60) * scale))
+    edge = rng.integers(4)
+    if edge == 0:
+        page[:, :band] = 0.1
+    elif edge == 1:
+        page[:, -band:] = 0.1
+    elif edge == 2:
+        page[:band, :] = 0.1
+    else:
+        page[-band:, :] = 0.1
+    return page
+
+
+def _tint(page: np.ndarray, stamp_alpha: np.ndarray) -> np.ndarray:
+    """Grey page (0..255) to RGB with a red seal laid over it (ink under the seal stays dark)."""
+    red = np.array([200.0, 30.0, 40.0], np.float32)
+    rgb = np.repeat(page[:, :, None], 3, axis=2)
+    alpha = stamp_alpha[:, :, None]
+    return rgb * (1 - alpha) + np.minimum(rgb, red) * alpha
+
+
+def _stamp_alpha(
+    shape: tuple[int, ...], box: Box, rng: np.random.Generator, scale: float, darkness: float
+) -> np.ndarray:
+    """Opacity (0..1) of a round seal pressed over the left part of the signature block."""
     radius = round(rng.uniform(190, 215) * scale)
     x0, y0, x1, y1 = box
     cx = round(x0 + (x1 - x0) * rng.uniform(0.25, 0.4))
     cy = round((y0 + y1) / 2 + rng.uniform(-0.15, 0.15) * (y1 - y0))
     mask = _seal_mask(radius, rng)
     ink = cv2.resize(rng.uniform(0.45, 1.0, (6, 6)).astype(np.float32), mask.shape[::-1])
-    darkness = rng.uniform(0.35, 0.5)  # how dark red ink turns in a grey scan
     alpha = cv2.GaussianBlur(mask, (0, 0), 1.2 * scale) * ink * darkness
     top, left = cy - mask.shape[0] // 2, cx - mask.shape[1] // 2
     t, lft = max(top, 0), max(left, 0)
-    b, r = min(top + mask.shape[0], page.shape[0]), min(left + mask.shape[1], page.shape[1])
-    page[t:b, lft:r] *= 1 - alpha[t - top : b - top, lft - left : r - left]
+    b, r = min(top + mask.shape[0], shape[0]), min(left + mask.shape[1], shape[1])
+    page_alpha = np.zeros(shape[:2], np.float32)
+    page_alpha[t:b, lft:r] = alpha[t - top : b - top, lft - left : r - left]
+    return page_alpha
 
 
 def _seal_mask(radius: int, rng: np.random.Generator) -> np.ndarray:
@@ -455,14 +517,16 @@ def _seal_mask(radius: int, rng: np.random.Generator) -> np.ndarray:
     return mask.astype(np.float32) / 255
 
 
-def _illuminate(page: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Darken the page linearly towards one random side, as an uneven scanner lamp does."""
+def _illuminate(page: np.ndarray, rng: np.random.Generator, strong: bool = False) -> np.ndarray:
+    """Darken the page linearly towards one random side, as an uneven scanner lamp does;
+    ``strong`` is the shadow of a book fold or a hand over a photographed page."""
     h, w = page.shape
     angle = rng.uniform(0, 2 * np.pi)
     cos, sin = np.cos(angle), np.sin(angle)
     xs = np.linspace(-0.5, 0.5, w, dtype=np.float32)[None, :] * np.float32(cos)
     ys = np.linspace(-0.5, 0.5, h, dtype=np.float32)[:, None] * np.float32(sin)
-    depth = np.float32(rng.uniform(0.05, 0.12) / (abs(cos) + abs(sin)))
+    depth = np.float32(rng.uniform(*((0.45, 0.6) if strong else (0.05, 0.12))))
+    depth /= np.float32(abs(cos) + abs(sin))
     return page * (1 - depth * (xs + ys + np.float32((abs(cos) + abs(sin)) / 2)))
 
 
@@ -474,10 +538,17 @@ def _rotate(page: np.ndarray, degrees: float) -> np.ndarray:
 
 
 def _jpeg(page: np.ndarray, quality: int) -> Image.Image:
+    """JPEG round trip of a grey (H, W) or RGB (H, W, 3) page of 0..255 floats."""
     pixels = np.clip(page, 0, 255).round().astype(np.uint8)
+    colour = pixels.ndim == 3
+    if colour:
+        pixels = cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR)
     ok, encoded = cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:
         raise RuntimeError("OpenCV could not JPEG-encode the page")
+    if colour:
+        decoded = cv2.imdecode(encoded, cv2.IMREAD_COLOR)
+        return Image.fromarray(cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB), mode="RGB")
     return Image.fromarray(cv2.imdecode(encoded, cv2.IMREAD_GRAYSCALE), mode="L")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -9,12 +10,19 @@ from PIL import Image
 from pipeline.preprocess import (
     binarise,
     clean_page,
+    estimate_orientation,
     estimate_skew,
     flatten_background,
-    remove_specks,
+    remove_colour_marks,
+    remove_stray_ink,
     rotate,
+    rotate_quarter,
+    to_grayscale,
+    upscale_factor,
     whiten_paper,
 )
+from pipeline.synth import render_pages
+from tests.conftest import PLAN_A
 
 
 def _lines_image() -> np.ndarray:
@@ -76,7 +84,7 @@ def test_specks_go_dots_stay() -> None:
     binary = np.full((100, 100), 255, np.uint8)
     binary[10, 10] = 0  # one-pixel speck
     binary[50:55, 50:55] = 0  # a diacritic-sized dot
-    cleaned = remove_specks(binary)
+    cleaned = remove_stray_ink(binary)
     assert cleaned[10, 10] == 255
     assert (cleaned[50:55, 50:55] == 0).all()
 
@@ -88,3 +96,57 @@ def test_clean_page_accepts_colour_input() -> None:
     assert cleaned.pixels.ndim == 2 and cleaned.pixels.dtype == np.uint8
     assert cleaned.deskew_angle == 0.0
     assert cleaned.pixels[50, 600] == 255 and cleaned.pixels[109, 600] < 100
+
+
+@pytest.fixture(scope="module")
+def upright_page() -> np.ndarray:
+    return np.asarray(render_pages(PLAN_A)[0].image)
+
+
+@pytest.mark.parametrize("quarter_turns, correction", [(0, 0), (1, 270), (2, 180), (3, 90)])
+def test_orientation_is_found(
+    upright_page: np.ndarray, quarter_turns: int, correction: int
+) -> None:
+    turned = np.ascontiguousarray(np.rot90(upright_page, k=quarter_turns))
+    assert estimate_orientation(turned) == correction
+    assert np.array_equal(rotate_quarter(turned, correction), upright_page)
+
+
+def test_red_and_blue_marks_go_black_ink_stays() -> None:
+    page = np.full((200, 300, 3), 250, np.uint8)
+    page[90:110, 20:280] = 15  # a black text stroke
+    ring_mask = cv2.circle(np.zeros((200, 300), np.uint8), (150, 100), 60, 255, 8) > 0
+    page[ring_mask] = np.minimum(page[ring_mask], (200, 30, 40))  # red seal, inked over text
+    cv2.line(page, (20, 170), (280, 190), (30, 60, 190), 4)  # blue signature
+    before, after = to_grayscale(page), to_grayscale(remove_colour_marks(page))
+    ring, signature, stroke_under_ring = (40, 150), (176, 100), (100, 90)
+    assert before[ring] < 200 and after[ring] > 240
+    assert before[signature] < 200 and after[signature] > 240
+    assert after[stroke_under_ring] < 40
+
+
+def test_low_resolution_page_is_enlarged(upright_page: np.ndarray) -> None:
+    assert upscale_factor(upright_page) == 1.0
+    half = cv2.resize(upright_page, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    assert 1.7 <= upscale_factor(half) <= 2.3
+
+
+def test_edge_band_and_specks_are_removed_text_stays() -> None:
+    binary = np.full((400, 400), 255, np.uint8)
+    binary[:, :30] = 0  # photocopier band down the left edge
+    binary[200:215, 100:300] = 0  # text-like stroke
+    binary[50, 350] = 0  # speck
+    cleaned = remove_stray_ink(binary)
+    assert (cleaned[:, :30] == 255).all()
+    assert (cleaned[200:215, 100:300] == 0).all()
+    assert cleaned[50, 350] == 255
+
+
+def test_steps_run_in_chain_order_and_can_be_turned_off() -> None:
+    seen: list[str] = []
+    clean_page(
+        _lines_image(), steps=["binarise", "deskew"], debug=lambda name, _: seen.append(name)
+    )
+    assert seen == ["deskew", "binarise"]
+    with pytest.raises(ValueError, match="unknown cleanup step"):
+        clean_page(_lines_image(), steps=["sharpen"])
