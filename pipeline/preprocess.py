@@ -64,6 +64,13 @@ def _grayscale_step(page: CleanedPage) -> CleanedPage:
     return page
 
 
+def _perspective_step(page: CleanedPage) -> CleanedPage:
+    corners = find_page_corners(to_grayscale(page.pixels))
+    if corners is not None:
+        page.pixels = rectify(page.pixels, corners)
+    return page
+
+
 def _upscale_step(page: CleanedPage) -> CleanedPage:
     page.scale = upscale_factor(to_grayscale(page.pixels))
     if page.scale > 1.0:
@@ -106,6 +113,7 @@ def _binarise_step(page: CleanedPage) -> CleanedPage:
 STEPS: dict[str, Step] = {
     "remove-colour": _remove_colour_step,
     "grayscale": _grayscale_step,
+    "perspective": _perspective_step,
     "upscale": _upscale_step,
     "orient": _orient_step,
     "deskew": _deskew_step,
@@ -131,6 +139,50 @@ def remove_colour_marks(pixels: np.ndarray) -> np.ndarray:
     cleaned = pixels.copy()
     cleaned[marked] = 255
     return cleaned
+
+
+def find_page_corners(gray: np.ndarray) -> np.ndarray | None:
+    """The four corners of a photographed sheet lying on a darker background, or None.
+
+    None when no clear quadrilateral stands out: a flat scan fills the frame, and then there is
+    nothing to rectify. Corners come ordered top-left, top-right, bottom-right, bottom-left.
+    """
+    scale = min(1.0, _SKEW_ANALYSIS_WIDTH / max(gray.shape))
+    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    blurred = cv2.GaussianBlur(small, (5, 5), 0)
+    _, sheet = cv2.threshold(blurred, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    sheet = cv2.morphologyEx(sheet, cv2.MORPH_CLOSE, np.ones((15, 15), np.uint8))
+    contours, _ = cv2.findContours(sheet, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return None
+    outline = max(contours, key=cv2.contourArea)
+    area_share = cv2.contourArea(outline) / (small.shape[0] * small.shape[1])
+    if not 0.2 <= area_share <= 0.95:
+        return None
+    quad = cv2.approxPolyDP(outline, 0.02 * cv2.arcLength(outline, True), True)
+    if len(quad) != 4 or not cv2.isContourConvex(quad):
+        return None
+    points = quad.reshape(4, 2).astype(np.float32) / scale
+    sums, diffs = points.sum(axis=1), np.diff(points, axis=1).ravel()
+    return np.array(
+        [points[np.argmin(sums)], points[np.argmin(diffs)],
+         points[np.argmax(sums)], points[np.argmax(diffs)]],
+        dtype=np.float32,
+    )
+
+
+def rectify(pixels: np.ndarray, corners: np.ndarray) -> np.ndarray:
+    """Warp the quadrilateral to an upright rectangle of its own mean side lengths."""
+    top_left, top_right, bottom_right, bottom_left = corners
+    width = int(round((np.linalg.norm(top_right - top_left)
+                       + np.linalg.norm(bottom_right - bottom_left)) / 2))
+    height = int(round((np.linalg.norm(bottom_left - top_left)
+                        + np.linalg.norm(bottom_right - top_right)) / 2))
+    target = np.array([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]],
+                      dtype=np.float32)
+    matrix = cv2.getPerspectiveTransform(corners, target)
+    return cv2.warpPerspective(pixels, matrix, (width, height), flags=cv2.INTER_CUBIC,
+                               borderMode=cv2.BORDER_REPLICATE)
 
 
 def upscale_factor(gray: np.ndarray, target_height: float = 27.0) -> float:
@@ -162,10 +214,10 @@ def estimate_orientation(gray: np.ndarray) -> int:
     if not ink.any():
         return 0
     coarse = np.arange(-SKEW_LIMIT_DEGREES, SKEW_LIMIT_DEGREES + 1e-9, 1.0)
-    as_is, as_is_score = _best_angle(ink, coarse)
     turned = np.ascontiguousarray(np.rot90(ink))
-    sideways, sideways_score = _best_angle(turned, coarse)
-    if as_is_score >= sideways_score:
+    as_is, _ = _best_angle(ink, coarse)
+    sideways, _ = _best_angle(turned, coarse)
+    if _line_contrast(_turn(ink, as_is)) >= _line_contrast(_turn(turned, sideways)):
         turn, upright, tilt = 0, ink, as_is
     else:
         turn, upright, tilt = 90, turned, sideways
@@ -180,6 +232,14 @@ def _small_ink(gray: np.ndarray) -> np.ndarray:
     small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     _, ink = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     return ink
+
+
+def _line_contrast(ink: np.ndarray) -> float:
+    """Relative spread of the row profile: high when rows alternate between text lines and
+    gaps, low across columns of text, whatever the letters' fine detail or the page's size."""
+    profile = ink.sum(axis=1, dtype=np.float64)
+    mean = profile.mean()
+    return float(profile.var() / (mean * mean)) if mean > 0 else 0.0
 
 
 def _profile_contrast(profile: np.ndarray) -> float:

@@ -12,7 +12,9 @@ from pipeline.preprocess import (
     clean_page,
     estimate_orientation,
     estimate_skew,
+    find_page_corners,
     flatten_background,
+    rectify,
     remove_colour_marks,
     remove_stray_ink,
     rotate,
@@ -150,3 +152,20 @@ def test_steps_run_in_chain_order_and_can_be_turned_off() -> None:
     assert seen == ["deskew", "binarise"]
     with pytest.raises(ValueError, match="unknown cleanup step"):
         clean_page(_lines_image(), steps=["sharpen"])
+
+
+def test_photographed_sheet_is_found_and_rectified() -> None:
+    sheet = _lines_image()  # 1200 x 900, white paper with dark lines
+    corners = np.array([[180, 90], [1050, 160], [990, 1000], [120, 930]], np.float32)
+    source = np.array([[0, 0], [1199, 0], [1199, 899], [0, 899]], np.float32)
+    warp = cv2.getPerspectiveTransform(source, corners)
+    photo = cv2.warpPerspective(sheet, warp, (1200, 1100), borderValue=50)  # dark table
+    found = find_page_corners(photo)
+    assert found is not None
+    assert np.abs(found - corners).max() < 15
+    flat = rectify(photo, found)
+    assert estimate_skew(flat) == pytest.approx(0.0, abs=0.5)
+
+
+def test_flat_scan_has_no_sheet_to_rectify() -> None:
+    assert find_page_corners(_lines_image()) is None
