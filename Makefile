@@ -3,7 +3,8 @@ SHELL := /bin/bash
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 VNPLAN := $(VENV)/bin/vnplan
-APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng poppler-utils fonts-liberation2
+APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-osd poppler-utils \
+	fonts-liberation2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 MODEL := pipeline/data/syllable_lm.npz
@@ -52,6 +53,7 @@ demo: venv
 
 eval: venv model
 	$(PYTHON) -m pipeline.evaluation.ocr_eval
+	$(PYTHON) -m pipeline.evaluation.cleanup_eval
 	$(PYTHON) -m pipeline.evaluation.restore_eval
 
 bench: venv model
