@@ -17,6 +17,7 @@ import numpy as np
 
 SKEW_LIMIT_DEGREES = 15.0
 _SKEW_ANALYSIS_WIDTH = 1000  # px; enough for line structure, cheap to rotate many times
+_SHEET_EDGE = 100.0  # mean Sobel response along a real sheet edge; a shadow's is far softer
 _NEGLIGIBLE_SKEW = 0.1  # degrees: a few pixels across a 300-dpi line, which Tesseract absorbs
 
 
@@ -162,6 +163,8 @@ def find_page_corners(gray: np.ndarray) -> np.ndarray | None:
     quad = cv2.approxPolyDP(outline, 0.02 * cv2.arcLength(outline, True), True)
     if len(quad) != 4 or not cv2.isContourConvex(quad):
         return None
+    if _edge_strength(blurred, quad) < _SHEET_EDGE:
+        return None  # a soft boundary: a shadow across a flat page, not a sheet's edge
     points = quad.reshape(4, 2).astype(np.float32) / scale
     sums, diffs = points.sum(axis=1), np.diff(points, axis=1).ravel()
     return np.array(
@@ -169,6 +172,18 @@ def find_page_corners(gray: np.ndarray) -> np.ndarray | None:
          points[np.argmax(sums)], points[np.argmax(diffs)]],
         dtype=np.float32,
     )
+
+
+def _edge_strength(gray: np.ndarray, quad: np.ndarray) -> float:
+    """Mean gradient along the quadrilateral's sides, leaving out the image's own border."""
+    outline = cv2.polylines(np.zeros_like(gray), [quad], True, 1, 3).astype(bool)
+    outline[:4, :] = outline[-4:, :] = False
+    outline[:, :4] = outline[:, -4:] = False
+    if not outline.any():
+        return 0.0
+    dx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3)
+    dy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)
+    return float(np.hypot(dx, dy)[outline].mean())
 
 
 def rectify(pixels: np.ndarray, corners: np.ndarray) -> np.ndarray:
@@ -191,7 +206,7 @@ def upscale_factor(gray: np.ndarray, target_height: float = 27.0) -> float:
     Declared resolutions are often wrong (72 dpi on screenshots), so the measure is the median
     height of ink components, about 27 px for 13 pt body text at 300 dpi.
     """
-    _, ink = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    ink = 255 - binarise(flatten_background(gray))
     count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     heights = stats[1:, cv2.CC_STAT_HEIGHT]
     heights = heights[(heights >= 4) & (heights <= gray.shape[0] // 20)]
@@ -227,10 +242,13 @@ def estimate_orientation(gray: np.ndarray) -> int:
 
 
 def _small_ink(gray: np.ndarray) -> np.ndarray:
-    """Inverted Otsu mask of a copy about 1000 px across: line structure, cheaply."""
+    """Inverted Otsu mask of a flattened copy about 1000 px across: line structure, cheaply,
+    and shadows do not count as ink."""
     scale = min(1.0, _SKEW_ANALYSIS_WIDTH / max(gray.shape))
     small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    _, ink = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    _, ink = cv2.threshold(
+        flatten_background(small), 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU
+    )
     return ink
 
 
