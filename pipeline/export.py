@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
 
-from pipeline.models import Document
+from pipeline.models import Document, Word
 
 
 def unique_stems(sources: Iterable[Path]) -> dict[Path, str]:
@@ -45,12 +45,21 @@ def document_record(document: Document) -> dict:
                 "width": page.width,
                 "height": page.height,
                 "deskew_angle": page.deskew_angle,
+                "rotation": page.rotation,
+                "scale": page.scale,
                 "text": page.text,
+                "corrections": [  # what post-OCR correction changed, for reviewers
+                    {"line": n, "word": k, "original": word.corrected_from,
+                     "corrected": word.text, "score": word.correction_score}
+                    for n, line in enumerate(page.lines)
+                    for k, word in enumerate(line.words)
+                    if word.corrected_from is not None
+                ],
                 "lines": [
                     {
                         "text": line.text,
                         "box": asdict(line.box),
-                        "words": [asdict(word) for word in line.words],
+                        "words": [_word_record(word) for word in line.words],
                     }
                     for line in page.lines
                 ],
@@ -58,6 +67,14 @@ def document_record(document: Document) -> dict:
             for page in document.pages
         ],
     }
+
+
+def _word_record(word: Word) -> dict:
+    """Text, confidence and box; the correction fields only on words correction changed."""
+    record = asdict(word)
+    if word.corrected_from is None:
+        del record["corrected_from"], record["correction_score"]
+    return record
 
 
 def atomic_write_text(path: Path, text: str) -> None:

@@ -21,6 +21,8 @@ class Word:
     text: str
     confidence: float  # Tesseract's 0-100 word confidence
     box: Box
+    corrected_from: str | None = None  # Tesseract's reading, when correction changed it
+    correction_score: float | None = None  # log P(reading | correction) under the channel
 
 
 @dataclass
@@ -40,6 +42,8 @@ class Page:
     width: int
     height: int
     deskew_angle: float  # degrees the cleanup rotated the page by (0.0 when not cleaned)
+    rotation: int = 0  # quarter turns (degrees, counter-clockwise) the cleanup applied first
+    scale: float = 1.0  # enlargement the cleanup applied to a low-resolution page
     lines: list[Line] = field(default_factory=list)
 
     @property

@@ -8,17 +8,26 @@ The model is built by `vnplan lm build` (pipeline/data/syllable_lm.npz).
 
 from __future__ import annotations
 
+import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
 from .build import DEFAULT_MODEL_PATH
 from .candidates import CandidateIndex
+from .channel import DEFAULT_CHANNEL_PATH, ChannelModel, load_channels
 from .decode import restore
 from .lm import LanguageModel
+from .modes import CLEAN, MODES, OCR, STRIPPED, line_modes
+from .repair import Correction, Repairer
 from .syllable import strip_diacritics
 
 __all__ = [
+    "MODES",
+    "Correction",
+    "Repairer",
     "candidate_index",
+    "load_channel",
+    "repairer",
     "LanguageModel",
     "ModelMissingError",
     "load_language_model",
@@ -58,8 +67,61 @@ def candidate_index(lm: LanguageModel) -> CandidateIndex:
     return index
 
 
-def restore_text(text: str, lm: LanguageModel | None = None) -> str:
-    """Put the diacritics back into stripped Vietnamese; keeps everything else."""
+@lru_cache(maxsize=4)
+def _channels(path: Path, modified_ns: int) -> dict[str, ChannelModel]:
+    return load_channels(path)
+
+
+def load_channel(lang: str = "eng", path: Path | None = None) -> ChannelModel:
+    """The OCR channel of an engine language: "eng" (legacy OCR) or "vie" (Tesseract's)."""
+    path = Path(path or DEFAULT_CHANNEL_PATH).resolve()
+    if not path.is_file():
+        raise ModelMissingError(
+            f"OCR channel model not found at {path}; build it with `vnplan channel build`"
+        )
+    return _channels(path, path.stat().st_mtime_ns)[lang]
+
+
+_REPAIRERS: dict[tuple[LanguageModel, ChannelModel], Repairer] = {}
+
+
+def repairer(lm: LanguageModel, channel: ChannelModel) -> Repairer:
+    """The repairer of a model pair, built once (its caches persist across calls)."""
+    key = (lm, channel)
+    if key not in _REPAIRERS:
+        if len(_REPAIRERS) >= 4:
+            del _REPAIRERS[next(iter(_REPAIRERS))]
+        _REPAIRERS[key] = Repairer(lm, candidate_index(lm), channel)
+    return _REPAIRERS[key]
+
+
+def restore_text(
+    text: str, lm: LanguageModel | None = None, mode: str = "auto",
+    channel: ChannelModel | None = None,
+) -> str:
+    """Correct Vietnamese text: clean lines are kept, stripped ones get their marks back,
+    OCR-damaged ones are repaired; mode ("auto" decides per line) forces one treatment."""
     if lm is None:
         lm = load_language_model()
-    return restore(text, lm, candidate_index(lm))
+    index = candidate_index(lm)
+    text = unicodedata.normalize("NFC", text)
+    if mode == CLEAN:
+        return text
+    if mode == STRIPPED:
+        return restore(text, lm, index)
+    lines = text.split("\n")
+    modes = [OCR] * len(lines) if mode == OCR else line_modes(lines, index.abbreviation_known)
+    if OCR not in modes:
+        return restore(text, lm, index)
+    fixer = repairer(lm, channel or load_channel("eng"))
+    out: list[str] = []
+    start = 0
+    for end in range(1, len(lines) + 1):  # runs of OCR lines and of the others
+        if end == len(lines) or (modes[end] == OCR) != (modes[start] == OCR):
+            run = lines[start:end]
+            if modes[start] == OCR:
+                out.extend(fixer.repair_lines(run)[0])
+            else:
+                out.extend(restore("\n".join(run), lm, index).split("\n"))
+            start = end
+    return "\n".join(out)

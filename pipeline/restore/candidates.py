@@ -111,6 +111,9 @@ class CandidateIndex:
         """Written form of a known ALL-CAPS abbreviation (TDKT → TĐKT, UBND → UBND)."""
         return self.lm.abbreviations.get(text) if is_all_caps(text) else None
 
+    def abbreviation_known(self, text: str) -> bool:
+        return self.abbreviation(text) is not None
+
     def in_capitalised_line(self, tokens: list[Token], i: int) -> bool:
         """True if the nearest word on either side (same line) is an ALL-CAPS ordinary
         word, as in a heading "UBND TINH CA MAU", where CA or VI may be words."""

@@ -141,20 +141,40 @@ def restore_tokens(tokens: list[Token], lm: LanguageModel, index: CandidateIndex
                 abbreviations.add(i)
         elif tok.kind == SYMBOL and lm.abbreviations and _DOCUMENT_SYMBOL.fullmatch(tok.text):
             out[i] = _LETTER_RUN.sub(lambda m: index.abbreviation(m[0]) or m[0], tok.text)
-    chain: list[Candidates] = []
-    owners: list[int] = []  # token index per chain position, -1 for <s>/</s>
+    chosen: list[tuple[list[int], list[Candidates]]] = []
     for seg in segments(tokens):
         cands = [_candidates(tokens, i, index, abbreviations, on_marked_lines) for i in seg]
-        if not any(c.restorable for c in cands):
-            continue  # nothing to restore: keep as written (fast, idempotent)
-        chain.extend((_BOS, *cands, _EOS))
-        owners.extend((-1, *seg, -1))
-        if len(chain) >= CHUNK_POSITIONS:
-            _decode_chain(lm, chain, owners, tokens, out)
-            chain, owners = [], []
-    if chain:
-        _decode_chain(lm, chain, owners, tokens, out)
+        if any(c.restorable for c in cands):  # else keep as written (fast, idempotent)
+            chosen.append((seg, cands))
+    picks = decode_segments(lm, [cands for _, cands in chosen])
+    for (seg, cands), seg_picks in zip(chosen, picks, strict=True):
+        for i, cand, pick in zip(seg, cands, seg_picks, strict=True):
+            if cand.restorable:
+                out[i] = _apply_case(lm.vocab[int(cand.ids[pick])], tokens[i].text)
     return out
+
+
+def decode_segments(lm: LanguageModel, segs: list[list[Candidates]]) -> list[list[int]]:
+    """Best candidate index per position of each segment (segments are LM sentences).
+
+    The shared entry point of restoration and OCR repair: callers only differ in
+    how they make the candidate lists and their scores.
+    """
+    picks: list[list[int]] = []
+    chain: list[Candidates] = []
+    pending: list[int] = []  # lengths of the segments in the current chain
+    for seg in [*segs, None]:
+        if seg is not None:
+            chain.extend((_BOS, *seg, _EOS))
+            pending.append(len(seg))
+        if chain and (seg is None or len(chain) >= CHUNK_POSITIONS):
+            choice = viterbi(lm, chain).tolist()
+            start = 0
+            for length in pending:
+                picks.append(choice[start + 1 : start + 1 + length])
+                start += length + 2
+            chain, pending = [], []
+    return picks
 
 
 def _candidates(
@@ -167,16 +187,6 @@ def _candidates(
             return index.fixed(tokens[i])
         return index.as_written(tokens, i)
     return index.for_token(tokens, i)
-
-
-def _decode_chain(
-    lm: LanguageModel, chain: list[Candidates], owners: list[int], tokens: list[Token],
-    out: list[str],
-) -> None:
-    choice = viterbi(lm, chain).tolist()
-    for cand, owner, pick in zip(chain, owners, choice, strict=True):
-        if cand.restorable:
-            out[owner] = _apply_case(lm.vocab[int(cand.ids[pick])], tokens[owner].text)
 
 
 def _blocks(text: str, size: int = BLOCK_CHARS) -> list[str]:

@@ -1,0 +1,69 @@
+"""Post-OCR correction of Tesseract's output with the restoration engine's repairer.
+
+Tesseract's Vietnamese model is mostly right, so only suspect words are open to
+change: those that are not Vietnamese syllables (nor numbers or known
+abbreviations) and those Tesseract itself doubted, which also get a wider
+search.  Everything else is context.  With an English-only model ("eng") the
+whole text is damaged the legacy way and every word is open.  Words stay one to
+one with their boxes, and each change is kept on the word for reviewers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pipeline.errors import MissingDependencyError
+from pipeline.models import Line
+from pipeline.restore import (
+    ModelMissingError,
+    load_channel,
+    load_language_model,
+    repairer,
+)
+from pipeline.restore.align import core
+from pipeline.restore.syllable import is_valid_syllable
+
+LOW_CONFIDENCE = 60.0  # Tesseract word confidence (0-100) below which a word is doubted
+SURE = 90.0  # confidence above which a word that is no syllable is still taken as written
+
+
+def _suspect(text: str, confidence: float, is_abbreviation: Callable[[str], bool]) -> bool:
+    word = core(text)
+    if len(word) < 2 or not any(ch.isalpha() for ch in word) or "/" in word:
+        return False  # list markers, stray marks, numbers and document symbols
+    if confidence < LOW_CONFIDENCE:
+        return True
+    if is_valid_syllable(word) or is_abbreviation(word):
+        return False
+    if not word.isalpha():
+        return True  # digits or signs inside a word: "s6", "x&"
+    return confidence < SURE and not word[:1].isupper()  # confident names stay: Hrê, Zalo
+
+
+def correct_lines(lines: list[Line], lang: str = "vie") -> None:
+    """Correct the words of a page's lines in place, recording each change on its word."""
+    try:
+        lm = load_language_model()
+        legacy = "vie" not in lang.split("+")
+        fixer = repairer(lm, load_channel("eng" if legacy else "vie"))
+    except ModelMissingError as error:
+        raise MissingDependencyError(f"{error} (or use --no-correct)") from error
+    texts = [" ".join(word.text for word in line.words) for line in lines]
+    focus = None
+    if not legacy:
+        known = fixer.index.abbreviation_known
+        focus = [
+            {i for i, w in enumerate(line.words) if _suspect(w.text, w.confidence, known)}
+            for line in lines
+        ]
+    doubted = [
+        {i for i, w in enumerate(line.words) if w.confidence < LOW_CONFIDENCE} for line in lines
+    ]
+    fixed, corrections = fixer.repair_lines(texts, focus, doubted, reshape=False)
+    for line, new_text, changes in zip(lines, fixed, corrections, strict=True):
+        pending = iter(changes)
+        for word, new in zip(line.words, new_text.split(), strict=True):
+            if new != word.text:
+                change = next(pending)
+                word.corrected_from, word.correction_score = word.text, change.score
+                word.text = new

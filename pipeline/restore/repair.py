@@ -1,0 +1,313 @@
+"""OCR repair: noisy-channel decoding of damaged Vietnamese lines.
+
+Each word-like token gets candidate syllables from three places: syllables the
+channel saw read exactly this way, stripped forms reachable by look-alike
+letters, and stripped forms within a small edit distance (rapidfuzz over the
+LM vocabulary's stripped keys).  Each candidate is scored log P(token | syllable)
+by the channel and the restoration decoder's trigram Viterbi picks the sequence
+(decode.decode_segments), so repair and diacritic restoration share one decoder.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+import numpy as np
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from .align import EDGE_PUNCT, skeleton
+from .candidates import CandidateIndex, Candidates
+from .channel import ChannelModel, base_char
+from .decode import decode_segments
+from .lm import NUM_ID, UNK_ID, LanguageModel
+from .syllable import strip_diacritics
+
+_PIECE = re.compile(
+    rf"^(?P<lead>[{re.escape(EDGE_PUNCT)}]*)(?P<core>.*?)(?P<trail>[{re.escape(EDGE_PUNCT)}]*)$"
+)
+_SENTENCE_END = frozenset(".!?;:")
+_LOOKALIKE_CHARS = frozenset("0123456789&@¢$'’,")
+MAX_VARIANTS = 48  # look-alike spellings tried per token
+
+
+@dataclass(frozen=True)
+class RepairConfig:
+    """Knobs of the search; ``wide`` widens it for words the OCR engine doubted."""
+
+    max_candidates: int = 20
+    prior_weight: float = 1.0  # unigram log-prior added when choosing which candidates to keep
+    beam: float = 15.0  # candidates this far (nats) below the best one are not kept
+    keep_logp: float = -14.0  # log-score of leaving a non-syllable token as written
+    channel_weight: float = 0.6  # channel vs LM: below 1, the LM speaks louder
+    max_distance: int = 1  # fuzzy edit distance on stripped forms, +1 for long/doubted words
+
+
+@dataclass(frozen=True)
+class Correction:
+    """One changed word, for reviewers: what was read, what was written, how sure."""
+
+    original: str
+    corrected: str
+    score: float  # log P(original | corrected) under the channel model
+
+
+@dataclass
+class _Piece:
+    space: str  # the whitespace before the word, kept as it was
+    lead: str
+    core: str
+    trail: str
+    repair: bool  # False: kept as written, used as context only
+    wide: bool = False
+
+
+@dataclass
+class Repairer:
+    """Repairs OCR-damaged lines with one LM, its candidate index and a channel model."""
+
+    lm: LanguageModel
+    index: CandidateIndex
+    channel: ChannelModel
+    config: RepairConfig = RepairConfig()
+    _keys: list[str] = field(init=False, repr=False)
+    _alike: dict[str, list[str]] = field(init=False, repr=False)
+    _cache: dict[tuple[str, bool], Candidates] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._keys = [key for key in self.index.by_key if key.isalpha()]
+        self._alike = self._lookalikes()
+
+    def _lookalikes(self) -> dict[str, list[str]]:
+        """OCR character → base letters it most often stood for (share ≥ 10 %)."""
+        read_as: dict[str, dict[str, int]] = {}
+        for truth, seen in self.channel.chars.items():
+            for ocr, count in seen.items():
+                if ocr and truth:
+                    base = base_char(truth).lower()
+                    slot = read_as.setdefault(ocr, {})
+                    slot[base] = slot.get(base, 0) + count
+        out = {}
+        for ocr, bases in read_as.items():
+            total = sum(bases.values())
+            out[ocr] = [b for b, c in sorted(bases.items(), key=lambda kv: -kv[1])
+                        if c >= 0.1 * total][:3]
+        return out
+
+    # --- candidates ----------------------------------------------------------------------
+
+    def _variant_keys(self, written: str) -> set[str]:
+        """Stripped keys spelled by reading each character as one of its look-alikes."""
+        options = [self._alike.get(ch) or [base_char(ch).lower()] for ch in written]
+        out = set()
+        for combo in itertools.islice(itertools.product(*options), MAX_VARIANTS):
+            key = "".join(combo)
+            if key in self.index.by_key:
+                out.add(key)
+        return out
+
+    def candidates(self, core: str, wide: bool = False) -> Candidates:
+        """Vocabulary ids a token may stand for, scored by the channel; cached per token."""
+        written = unicodedata.normalize("NFC", core)
+        cached = self._cache.get((written, wide))
+        if cached is not None:
+            return cached
+        lower = written.lower()
+        keys = self._variant_keys(written)
+        skel = skeleton(lower)
+        distance = self.config.max_distance + (len(skel) >= 4) + wide
+        for key, _, _ in process.extract(
+            skel, self._keys, scorer=Levenshtein.distance, score_cutoff=distance, limit=60
+        ):
+            keys.add(key)
+        syllables = {self.lm.vocab[int(i)] for key in keys for i in self.index.by_key[key]}
+        syllables.update(s for s in self.channel.readings_of(lower) if s in self.lm.index)
+        weight, prior = self.config.channel_weight, self.config.prior_weight
+        scored = sorted(
+            (
+                (score + prior * float(self.lm.unigram_logp[self.lm.index[s]]), score, s)
+                for s in syllables
+                for score in [weight * self.channel.logp(s, written)]
+            ),
+            reverse=True,
+        )[: self.config.max_candidates]
+        scored = [c for c in scored if c[0] >= scored[0][0] - self.config.beam]
+        ids = [self.lm.index[s] for _, _, s in scored]
+        scores = [score for _, score, _ in scored]
+        if strip_diacritics(lower) not in self.index.by_key:  # not a syllable: may stay
+            ids.append(UNK_ID)
+            scores.append(self.config.keep_logp)
+        found = Candidates(
+            np.array(ids, dtype=np.int64), np.array(scores, dtype=np.float32), restorable=True
+        )
+        self._cache[(written, wide)] = found
+        return found
+
+    # --- lines ---------------------------------------------------------------------------
+
+    def _fixed(self, piece: _Piece) -> Candidates:
+        lower = piece.core.lower()
+        if any(ch.isdigit() for ch in lower):
+            uid = NUM_ID
+        else:
+            uid = self.lm.id_of(unicodedata.normalize("NFC", lower))
+        return Candidates(np.array([uid]), np.zeros(1, dtype=np.float32))
+
+    def repairable(self, core: str) -> bool:
+        """Word-like: letters (and look-alike digits or signs), not a number or a symbol."""
+        letters = sum(ch.isalpha() for ch in core)
+        if not core or "/" in core or core.isdigit() or (not letters and len(core) > 2):
+            return False
+        if not all(ch.isalpha() or ch in _LOOKALIKE_CHARS for ch in core):
+            return False
+        if sum(ch.isdigit() for ch in core) > min(2, letters) or len(core) > 9:
+            return False
+        return self.index.abbreviation(core) is None or self.index.could_be_word(core)
+
+    def split_pieces(
+        self, line: str, focus: set[int] | None = None, doubted: set[int] | None = None,
+        reshape: bool = True,
+    ) -> list[_Piece]:
+        """Pieces of a line's words; only focus words (all when None) may be repaired."""
+        pieces = []
+        for n, found in enumerate(re.finditer(r"(\s*)(\S+)", line)):
+            m = _PIECE.match(found[2])
+            assert m is not None
+            marker = len(m["core"]) == 1 and (  # list items "b)", "b." and "a. Tập thể"
+                m["trail"][:1] == ")" or (n == 0 and m["trail"][:1] == ".")
+            )
+            repair = (focus is None or n in focus) and not marker and self.repairable(m["core"])
+            pieces.append(_Piece(found[1], m["lead"], m["core"], m["trail"], repair,
+                                 wide=doubted is not None and n in doubted))
+        return self._merge_split(pieces) if reshape else pieces
+
+    def _is_key(self, core: str) -> bool:
+        return skeleton(core) in self.index.by_key
+
+    def _merge_split(self, pieces: list[_Piece]) -> list[_Piece]:
+        """Glue halves the OCR broke ("tr ong"), cut words it glued ("cacnganh")."""
+        out: list[_Piece] = []
+        for piece in pieces:
+            prev = out[-1] if out else None
+            if (
+                prev is not None and prev.repair and piece.repair and not prev.trail
+                and not piece.lead and not (self._is_key(prev.core) and self._is_key(piece.core))
+                and self._is_key(prev.core + piece.core)
+            ):
+                prev.core += piece.core
+                prev.trail = piece.trail
+                continue
+            if piece.repair and len(piece.core) >= 5 and not self._near_key(piece.core, 2):
+                cut = self._best_cut(piece.core)
+                if cut:
+                    out.append(_Piece(piece.space, piece.lead, piece.core[:cut], "", True,
+                                      piece.wide))
+                    out.append(_Piece(" ", "", piece.core[cut:], piece.trail, True, piece.wide))
+                    continue
+            out.append(piece)
+        return out
+
+    def _near_key(self, core: str, distance: int = 1) -> bool:
+        return process.extractOne(
+            skeleton(core), self._keys, scorer=Levenshtein.distance, score_cutoff=distance
+        ) is not None
+
+    def _best_cut(self, core: str) -> int:
+        cuts = [i for i in range(1, len(core)) if self._is_key(core[:i]) and self._is_key(core[i:])]
+        return max(cuts, key=lambda i: min(i, len(core) - i), default=0)
+
+    def is_junk(self, pieces: list[_Piece]) -> bool:
+        """Stamp or signature noise: few tokens that could be Vietnamese words at all."""
+        words = [p for p in pieces if p.core]
+        if not words:
+            return True
+        wordlike = sum(p.repair and self._near_key(p.core) for p in words)
+        return wordlike < 0.5 * len(words)
+
+    def repair_lines(
+        self, lines: list[str], focus: list[set[int]] | None = None,
+        doubted: list[set[int]] | None = None, reshape: bool = True,
+    ) -> tuple[list[str], list[list[Correction]]]:
+        """Repaired lines and, per line, the words changed; junk lines pass through.
+
+        focus: per line, the word indices that may change (None: all); doubted: words
+        the OCR engine was unsure of, searched wider; reshape: allow merging and
+        splitting words (off when words must stay one-to-one with their boxes).
+        """
+        parsed: list[list[_Piece] | None] = []
+        for n, line in enumerate(lines):
+            pieces = self.split_pieces(
+                line, focus[n] if focus else None, doubted[n] if doubted else None, reshape
+            )
+            junk = focus is None and self.is_junk(pieces)
+            parsed.append(None if junk or not any(p.repair for p in pieces) else pieces)
+        segs: list[list[Candidates]] = []
+        owners: list[list[tuple[int, int]]] = []
+        seg: list[Candidates] = []
+        own: list[tuple[int, int]] = []
+        for n, pieces in enumerate(parsed):
+            for k, piece in enumerate(pieces or []):
+                if piece.core:
+                    cand = self.candidates(piece.core, piece.wide) if piece.repair else None
+                    seg.append(cand or self._fixed(piece))
+                    own.append((n, k))
+                if piece.trail[-1:] in _SENTENCE_END and seg:
+                    segs.append(seg)
+                    owners.append(own)
+                    seg, own = [], []
+            if not pieces and seg:  # blank or junk line: the sentence does not go on
+                segs.append(seg)
+                owners.append(own)
+                seg, own = [], []
+        if seg:
+            segs.append(seg)
+            owners.append(own)
+        chosen: dict[tuple[int, int], str] = {}
+        for cands, places, picks in zip(segs, owners, decode_segments(self.lm, segs), strict=True):
+            for cand, place, pick in zip(cands, places, picks, strict=True):
+                if cand.restorable and int(cand.ids[pick]) != UNK_ID:
+                    chosen[place] = self.lm.vocab[int(cand.ids[pick])]
+        return self._render(lines, parsed, chosen)
+
+    def _render(
+        self, lines: list[str], parsed: list[list[_Piece] | None],
+        chosen: dict[tuple[int, int], str],
+    ) -> tuple[list[str], list[list[Correction]]]:
+        out_lines, corrections = [], []
+        for n, (line, pieces) in enumerate(zip(lines, parsed, strict=True)):
+            if pieces is None:
+                out_lines.append(line)
+                corrections.append([])
+                continue
+            upper_line = _mostly_upper(pieces)
+            words, changed = [], []
+            for k, piece in enumerate(pieces):
+                core = piece.core
+                syllable = chosen.get((n, k))
+                if syllable is not None:
+                    fixed = _apply_case(syllable, core, upper_line)
+                    if fixed != core:
+                        score = self.channel.logp(syllable, unicodedata.normalize("NFC", core))
+                        changed.append(Correction(core, fixed, round(score, 3)))
+                    core = fixed
+                words.append(piece.space + piece.lead + core + piece.trail)
+            out_lines.append("".join(words) + line[len(line.rstrip()):])
+            corrections.append(changed)
+        return out_lines, corrections
+
+
+def _mostly_upper(pieces: list[_Piece]) -> bool:
+    letters = "".join(p.core for p in pieces if p.repair)
+    upper = sum(ch.isupper() for ch in letters)
+    return upper > 0.6 * sum(ch.isalpha() for ch in letters)
+
+
+def _apply_case(syllable: str, written: str, upper_line: bool) -> str:
+    if upper_line and sum(ch.isupper() for ch in written) >= max(1, len(written) // 2):
+        return syllable.upper()
+    if written[:1].isupper() or (written[:1] in "0123456789@&" and upper_line):
+        return syllable[:1].upper() + syllable[1:]
+    return syllable
