@@ -1,0 +1,220 @@
+"""Structured-field accuracy of ``vnplan parse``, scored the way FIELDS.md defines it.
+
+    python -m pipeline.evaluation.fields_eval [--shared DIR] [--ocr-dir DIR]
+
+Scalar fields: exact match after normalisation (NFC, case, en/em dash read as "-", whitespace
+collapsed, also around dashes, edge ".;:" dropped). List fields: precision, recall and F1 with
+greedy matching of each predicted item to the unmatched gold item whose key is most similar
+(normalised Indel similarity ≥ 0.8). Macro F1 of a document: the mean over all fields (a scalar
+field scores 1 or 0). Documents: shared clean/001 and clean/003; raw/002 after diacritic
+restoration when a model is available; the project's own samples/*.txt; and, with --ocr-dir,
+the same samples as the OCR read their scans (``vnplan ocr samples/scans -o DIR`` first).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from rapidfuzz import fuzz
+
+from pipeline.parse import parse_plan
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SCALARS = ("doc_type", "doc_number", "issuer", "place", "date", "title", "movement", "period",
+           "signer_name", "signer_title")
+LIST_KEYS: dict[str, Callable[[object], str]] = {
+    "recipients": lambda item: _text(item),
+    "legal_basis": lambda item: _text(item.get("number")),
+    "targets": lambda item: _text(item.get("text")),
+    "award_forms": lambda item: _text(item.get("form")),
+    "timeline": lambda item: f"{_text(item.get('when'))} {_text(item.get('what'))}",
+    "sections": lambda item: f"{_text(item.get('number'))} {_text(item.get('heading'))}",
+}
+THRESHOLD = 0.8
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def normalise(value: object) -> str:
+    text = unicodedata.normalize("NFC", _text(value)).casefold()
+    text = text.replace("–", "-").replace("—", "-")
+    text = " ".join(text.split())
+    text = re.sub(r"\s*-\s*", "-", text)
+    return text.strip(".;: ")
+
+
+def similarity(a: str, b: str) -> float:
+    a, b = normalise(a), normalise(b)
+    if a == b:
+        return 1.0
+    return fuzz.ratio(a, b) / 100
+
+
+@dataclass(frozen=True)
+class ListScore:
+    matched: int
+    predicted: int
+    gold: int
+
+    @property
+    def precision(self) -> float:
+        return self.matched / self.predicted if self.predicted else float(not self.gold)
+
+    @property
+    def recall(self) -> float:
+        return self.matched / self.gold if self.gold else float(not self.predicted)
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def match_lists(predicted: list[str], gold: list[str]) -> ListScore:
+    """Greedy: the most similar (predicted, gold) pair first, each item used once."""
+    pairs = sorted(
+        ((similarity(p, g), i, j) for i, p in enumerate(predicted) for j, g in enumerate(gold)),
+        reverse=True,
+    )
+    used_p: set[int] = set()
+    used_g: set[int] = set()
+    for score, i, j in pairs:
+        if score < THRESHOLD:
+            break
+        if i not in used_p and j not in used_g:
+            used_p.add(i)
+            used_g.add(j)
+    return ListScore(len(used_p), len(predicted), len(gold))
+
+
+def score_document(predicted: dict, gold: dict) -> dict[str, float | ListScore]:
+    scores: dict[str, float | ListScore] = {
+        name: float(normalise(predicted.get(name)) == normalise(gold.get(name)))
+        for name in SCALARS
+    }
+    for name, key in LIST_KEYS.items():
+        scores[name] = match_lists(
+            [key(item) for item in predicted.get(name) or []],
+            [key(item) for item in gold.get(name) or []],
+        )
+    return scores
+
+
+def field_value(score: float | ListScore) -> float:
+    return score.f1 if isinstance(score, ListScore) else score
+
+
+def macro_f1(scores: dict[str, float | ListScore]) -> float:
+    return sum(field_value(s) for s in scores.values()) / len(scores)
+
+
+def shared_dir(cli_value: str | None) -> Path:
+    value = cli_value or os.environ.get("VNPLAN_SHARED")
+    return Path(value) if value else REPO_ROOT.parent / "shared"
+
+
+def restored(text: str) -> str | None:
+    """``pipeline.restore.restore_text(text)`` when restoration and its models are available."""
+    try:
+        from pipeline.restore import restore_text
+    except ImportError:
+        return None
+    try:
+        return restore_text(text)
+    except (OSError, ValueError) as error:  # a model not built yet
+        print(f"\nrestoration failed: {error}")
+        return None
+
+
+def report(title: str, results: dict[str, dict[str, float | ListScore]]) -> None:
+    """Per-field table (mean over documents; P/R/F1 pooled for list fields), then per document."""
+    print(f"\n== {title} ==")
+    names = list(SCALARS) + list(LIST_KEYS)
+    print(f"{'field':<14} {'P':>6} {'R':>6} {'F1':>6}")
+    for name in names:
+        values = [scores[name] for scores in results.values()]
+        if isinstance(values[0], ListScore):
+            pooled = ListScore(*(sum(getattr(v, f) for v in values)
+                                 for f in ("matched", "predicted", "gold")))
+            mean_f1 = sum(v.f1 for v in values) / len(values)
+            print(f"{name:<14} {pooled.precision:6.3f} {pooled.recall:6.3f} {mean_f1:6.3f}")
+        else:
+            print(f"{name:<14} {'':>6} {'':>6} {sum(values) / len(values):6.3f}")
+    print(f"\n{'document':<45} {'scalars':>8} {'lists':>6} {'macroF1':>8}")
+    for doc, scores in results.items():
+        scalar = sum(scores[n] for n in SCALARS) / len(SCALARS)
+        lists = sum(scores[n].f1 for n in LIST_KEYS) / len(LIST_KEYS)
+        print(f"{doc:<45} {scalar:8.3f} {lists:6.3f} {macro_f1(scores):8.3f}")
+    mean = sum(macro_f1(s) for s in results.values()) / len(results)
+    print(f"{'mean':<45} {'':>8} {'':>6} {mean:8.3f}")
+
+
+def evaluate(pairs: dict[str, tuple[str, dict]]) -> dict[str, dict[str, float | ListScore]]:
+    return {
+        name: score_document(parse_plan(text).to_dict(), gold)
+        for name, (text, gold) in pairs.items()
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--shared", help="shared/ directory (default: $VNPLAN_SHARED or ../shared)")
+    parser.add_argument("--ocr-dir", type=Path,
+                        help="`vnplan ocr samples/scans` output: score the samples' OCR text too")
+    args = parser.parse_args(argv)
+
+    samples = {
+        path.stem: (path.read_text(encoding="utf-8"),
+                    json.loads(path.with_suffix(".fields.json").read_text(encoding="utf-8")))
+        for path in sorted((REPO_ROOT / "samples").glob("*.txt"))
+        if path.with_suffix(".fields.json").is_file()
+    }
+    if samples:
+        report("project samples (samples/*.txt)", evaluate(samples))
+    if args.ocr_dir:
+        read = {
+            stem: ("\f".join(p.read_text(encoding="utf-8")
+                             for p in sorted(args.ocr_dir.glob(f"{stem}-p*.txt"))), gold)
+            for stem, (_, gold) in samples.items()
+        }
+        read = {stem: pair for stem, pair in read.items() if pair[0]}
+        if read:
+            report(f"project samples as OCR'd ({args.ocr_dir})", evaluate(read))
+        else:
+            print(f"\nskipped: no <sample>-pN.txt pages in {args.ocr_dir}")
+
+    data = shared_dir(args.shared) / "data"
+    if not data.is_dir():
+        print(f"\nskipped: shared data not found at {data}")
+        return 0
+    clean = {
+        f"clean/{number}": ((data / "clean" / f"{number}.txt").read_text(encoding="utf-8"),
+                            json.loads((data / "gold" / f"fields_{number}.json").read_text(
+                                encoding="utf-8")))
+        for number in ("001", "003")
+        if (data / "clean" / f"{number}.txt").is_file()
+        and (data / "gold" / f"fields_{number}.json").is_file()
+    }
+    if clean:
+        report("shared clean text (target macro F1 >= 0.95)", evaluate(clean))
+    raw, gold = data / "raw" / "002.txt", data / "gold" / "fields_002.json"
+    text = restored(raw.read_text(encoding="utf-8")) if raw.is_file() and gold.is_file() else None
+    if text is None:
+        print("\nskipped: restoration not available")
+    else:
+        report("shared raw OCR after restoration (target macro F1 >= 0.90)",
+               evaluate({"raw/002 restored": (text, json.loads(gold.read_text(encoding="utf-8")))}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,83 @@
+"""The closing: the "Nơi nhận" list (left column) and the authority and signature (right).
+
+OCR may read either column first, flatten both into shared lines, or leave stamp debris and
+"(Đã ký)" between the position and the name; lines are classified one by one.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pipeline.parse.layout import NOI_NHAN, is_authority, is_person_name
+from pipeline.parse.text import collapse, fold, is_upper_text
+
+_BULLET = re.compile(r"^[-+*•–—➢►▪◦○·✓]\s*")
+_TRAILING_CAPS = re.compile(r"[;,]\s*((?:[A-ZĐÀ-Ỹ.]+\s*){2,})$")
+
+
+def recipients(lines: list[str]) -> list[str]:
+    """The bullets under "Nơi nhận", a wrapped bullet joined back, end marks dropped."""
+    start = next((i for i, t in enumerate(lines) if NOI_NHAN.match(fold(t))), None)
+    if start is None:
+        return []
+    items: list[str] = []
+    head = NOI_NHAN.sub("", fold(lines[start]))
+    first = lines[start][len(lines[start]) - len(head):].strip()
+    for text in ([first] if _BULLET.match(first) else []) + lines[start + 1:]:
+        if not text:
+            continue
+        text, _ = _split_authority(text)
+        if _BULLET.match(text):
+            items.append(_BULLET.sub("", text))
+        elif items and text[0].islower() and not items[-1].rstrip().endswith((";", ".")):
+            items[-1] = f"{items[-1]} {text}"
+        elif items and len(text.split()) > 12:
+            break  # running text again: the list is over
+        # anything else (the signature column read in between, stamp debris) is skipped
+    return [
+        collapse(item).rstrip(" ;,.") for item in items if re.search(r"[^\W\d_]", item)
+    ]
+
+
+def _split_authority(text: str) -> tuple[str, str | None]:
+    """A flattened line "- UBND huyện (B/c); CHỦ TỊCH" -> the bullet and the position."""
+    match = _TRAILING_CAPS.search(text)
+    if match and is_authority(match.group(1).strip()):
+        return text[:match.start() + 1], match.group(1).strip()
+    return text, None
+
+
+def signature(lines: list[str]) -> tuple[str | None, str | None]:
+    """(signer name, authority lines joined by " / ").
+
+    The authority is the first run of consecutive capitalised lines that holds a position (a
+    damaged line next to one still belongs to it); the name is the first name-shaped line after
+    the run, or the run's last line when that is a name set in capitals.
+    """
+    cleaned: list[str] = []
+    for text in lines:
+        head = NOI_NHAN.match(fold(text))
+        if head:
+            text = text[head.end():].strip()
+        text, position = _split_authority(text)
+        text = position or text
+        if text:
+            cleaned.append(text)
+    start = 0
+    while start < len(cleaned):
+        end = start
+        while end < len(cleaned) and _caps_line(cleaned[end]):
+            end += 1
+        run = cleaned[start:end]
+        if any(is_authority(line) for line in run):
+            name = None
+            if len(run) > 1 and not is_authority(run[-1]) and is_person_name(run[-1].title()):
+                name = run.pop().title()
+            name = name or next((t for t in cleaned[end:] if is_person_name(t)), None)
+            return name, " / ".join(run)
+        start = end + 1
+    return None, None
+
+
+def _caps_line(text: str) -> bool:
+    return is_upper_text(text) and len(text.split()) <= 10 and not _BULLET.match(text)

@@ -1,0 +1,147 @@
+"""Header fields: issuing body, number, place and date, document type, title, movement, period.
+
+The header is two columns (issuer and "Số:" on the left; motto, place and date on the right)
+that OCR may read in either order or flatten into shared lines, so each line is cut into the
+pieces it holds (motto, number, place-date) and what is left over belongs to the issuer.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pipeline.parse import gazetteer
+from pipeline.parse.dates import iso
+from pipeline.parse.layout import DOC_TYPES, MOTTO
+from pipeline.parse.text import collapse, fold, is_upper_text
+
+_NUMBER = re.compile(r"\bs[o6ô0]\s*[:;.]\s*((?:[\w.-]*\s?/\s?)+[\w.&-]*[\w&])")
+_PLACE_DATE = re.compile(
+    r"(?P<place>[^\W\d_][^,:;]*?)\s*,\s*ngay\b[\s._…]*(?P<d>\d{1,2})?[\s._…]*"
+    r"thang[\s._…]*(?P<m>\d{1,2})?[\s._…]*nam\s*(?P<y>\d{4})"
+)
+_QUOTED = re.compile(r"[“\"«]([^”\"»]{3,}?)[”\"»]")
+_PERIOD = re.compile(
+    r"(?:giai doan|nhiem ky)\s*(\d{4})\s*[-–—]\s*(\d{4})|(\d{4})\s*[-–—]\s*(\d{4})"
+)
+_YEAR = re.compile(r"\bnam\s+(\d{4})\b")
+_CONTINUES = ("xa ", "phuong ", "thi tran ", "huyen ", "quan ", "thi xa ", "thanh pho ", "tinh ",
+              "va ", "& ", "- ", "tp. ", "tp ")
+# Symbol codes (Appendix III) for a plan whose type line the scan lost.
+_CODES = {"KH": "Kế hoạch", "QĐ": "Quyết định", "NQ": "Nghị quyết", "CT": "Chỉ thị",
+          "TB": "Thông báo", "HD": "Hướng dẫn", "CTr": "Chương trình", "BC": "Báo cáo",
+          "TTr": "Tờ trình", "PA": "Phương án", "ĐA": "Đề án"}
+_LOWER_WORDS = {"ủy", "uỷ", "ban", "nhân", "dân", "phòng", "sở", "thường", "trực", "và", "xã",
+                "phường", "huyện", "tỉnh", "quận", "thị", "trấn", "thành", "phố", "hội", "đồng"}
+
+
+def cut_header(lines: list[str]) -> tuple[str | None, str | None, str | None, list[str]]:
+    """(number, place, date, issuer lines) from the header block."""
+    number = place = date = None
+    leftovers: list[str] = []
+    for line in lines:
+        folded = fold(line)
+        spans: list[tuple[int, int]] = [m.span() for m in MOTTO.finditer(folded)]
+        found = _NUMBER.search(folded)
+        if found and number is None:
+            number = re.sub(r"\s*/\s*", "/", line[found.start(1):found.end(1)])
+            spans.append(found.span())
+        masked = "".join(" " if any(a <= i < b for a, b in spans) else c
+                         for i, c in enumerate(folded))
+        found = _PLACE_DATE.search(masked)
+        if found and date is None:
+            printed = line[found.start("place"):found.end("place")]
+            place = gazetteer.normalise_place(collapse(printed))
+            date = iso(found.group("d"), found.group("m"), found.group("y"))
+            spans.append(found.span())
+        rest = _remove(line, spans).strip(" -_=—–|")
+        if rest and (is_upper_text(rest) or _issuer_like(rest)):
+            leftovers.append(collapse(rest))
+    return number, place, date, leftovers
+
+
+def _issuer_like(text: str) -> bool:
+    """A header line in sentence case ("Ủy ban nhân dân" / "xã Cẩm Bình") from a re-typed copy."""
+    return len(text.split()) <= 12 and not re.search(r"\d", text) and text[:1].isalpha()
+
+
+def _remove(text: str, spans: list[tuple[int, int]]) -> str:
+    for start, end in sorted(spans, reverse=True):
+        text = text[:start] + " " + text[end:]
+    return collapse(text)
+
+
+def issuer_name(lines: list[str]) -> str | None:
+    """Join the issuer lines into bodies ("ỦY BAN NHÂN DÂN" + "XÃ X" is one body; a new
+    "BAN …"/"PHÒNG …" line is the issuing unit under its parent) and write them in sentence
+    case, place names the gazetteer's way."""
+    bodies: list[str] = []
+    for line in lines:
+        folded = fold(line) + " "
+        if bodies and (folded.startswith(_CONTINUES) or bodies[-1].endswith(("-", "VÀ", "&"))):
+            bodies[-1] = f"{bodies[-1]} {line}"
+        else:
+            bodies.append(line)
+    return ", ".join(_sentence_case(body) for body in bodies) or None
+
+
+def _sentence_case(text: str) -> str:
+    words = text.split()
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        lowered = word.lower()
+        if fold(lowered).rstrip(".") in {"xa", "phuong", "huyen", "quan", "tinh", "tran", "pho"}:
+            out.append(lowered)
+            count = gazetteer.longest_place(words[i + 1:])
+            if count:
+                out.append(gazetteer.normalise_place(" ".join(words[i + 1:i + 1 + count])))
+                i += 1 + count
+                continue
+        elif _is_acronym(word):
+            out.append(word)
+        elif not out:
+            out.append(word[:1] + lowered[1:])
+        elif lowered in _LOWER_WORDS or not word.isupper():
+            out.append(lowered if word.isupper() else word)
+        else:
+            out.append(word[:1] + lowered[1:])
+        i += 1
+    return " ".join(out)
+
+
+def _is_acronym(word: str) -> bool:
+    """Upper-case letters that cannot spell a Vietnamese syllable (UBND, MTTQ, HĐND)."""
+    letters = fold(word)
+    if not word.isupper() or not letters.isalpha():
+        return False
+    return not re.fullmatch(
+        r"(ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrstvx])?[aeiouy]{1,3}(ng|nh|ch|[cmnpt])?",
+        letters,
+    )
+
+
+def doc_type_from(number: str | None, text: str) -> str | None:
+    """The type when the type line is missing: from the symbol (…/KH-…), else from how the
+    body names itself ("Kế hoạch này")."""
+    if number:
+        code = re.search(r"/([^\W\d_]+)", number)
+        if code and code.group(1) in _CODES:
+            return _CODES[code.group(1)]
+    named = re.search(r"\b(" + "|".join(DOC_TYPES) + r") nay\b", fold(text))
+    return DOC_TYPES[named.group(1)] if named else None
+
+
+def title_fields(title: str | None) -> tuple[str | None, str | None]:
+    """(movement, period) as named in the title."""
+    if not title:
+        return None, None
+    quoted = _QUOTED.search(title)
+    movement = collapse(quoted.group(1)) if quoted else None
+    folded = fold(title)
+    span = _PERIOD.search(folded)
+    if span:
+        first, last = (g for g in span.groups() if g)
+        return movement, f"{first}-{last}"
+    year = _YEAR.search(folded)
+    return movement, year.group(1) if year else None

@@ -1,0 +1,85 @@
+"""Text primitives: accent folding, markdown emphasis, junk lines.
+
+Every matcher in the parser works on ``fold(text)``: lower case without diacritics, one
+character per input character, so a span found in the folded text is the same span in the
+printed text. That lets one pattern read clean, restored and OCR'd text alike and still return
+values exactly as printed.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+_EMPHASIS = re.compile(r"\*\*|__|(?<![\w\\])\*(?=\S)|(?<=\S)\*(?!\w)")
+_HASHES = re.compile(r"^\s*#{1,6}\s*")
+_ESCAPED_STAR = "\x00"
+
+
+def fold(text: str) -> str:
+    """Lower case, diacritics and đ removed, same length as ``text``."""
+    out = []
+    for char in text:
+        base = unicodedata.normalize("NFD", char)[0].lower()
+        if char in "đĐ":
+            base = "d"
+        out.append(base if len(base) == 1 else char)
+    return "".join(out)
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+def is_upper_text(text: str) -> bool:
+    """True when (nearly) every letter is a capital: how headings and header blocks are set."""
+    letters = [c for c in text if c.isalpha()]
+    if len(letters) < 2:
+        return False
+    return sum(c.isupper() for c in letters) >= 0.75 * len(letters)
+
+
+@dataclass
+class Line:
+    text: str  # printed text, emphasis marks removed, whitespace collapsed
+    emphasised: bool  # the whole line was bold or a markdown heading
+
+
+def clean_lines(text: str) -> list[Line]:
+    """Split into lines, dropping markdown emphasis but remembering which lines were emphasised.
+
+    Bold may span several lines (a signature block set in bold), so the open/closed state is
+    carried from line to line. ``\\*`` (an escaped asterisk, printed as a bullet) is kept.
+    """
+    lines: list[Line] = []
+    in_bold = False
+    text = re.sub(r"<br\s*/?>", "\n", nfc(text), flags=re.IGNORECASE)  # HTML breaks in tables
+    for raw in text.replace("\r", "").replace("\f", "\n").split("\n"):
+        line = raw.replace("\\*", _ESCAPED_STAR)
+        heading = bool(_HASHES.match(line))
+        line = _HASHES.sub("", line).strip()
+        starts_bold = in_bold or line.startswith(("**", "__"))
+        in_bold ^= line.count("**") % 2 == 1
+        ends_bold = in_bold or line.endswith(("**", "__"))
+        stripped = _EMPHASIS.sub("", line).replace(_ESCAPED_STAR, "*")
+        lines.append(Line(collapse(stripped), heading or (starts_bold and ends_bold)))
+    return lines
+
+
+def is_junk(text: str) -> bool:
+    """Stamp, signature and scan debris: a few symbols or letters that make no words."""
+    visible = text.replace(" ", "")
+    if not visible:
+        return False
+    if re.fullmatch(r"[-+*•–—_=~.]{3,}", visible):
+        return True
+    alnum = sum(c.isalnum() for c in visible)
+    if alnum < 0.5 * len(visible):
+        return True
+    words = re.findall(r"\w+", text)
+    return len(visible) <= 3 and not any(w.isdigit() or len(w) >= 2 for w in words)

@@ -1,0 +1,52 @@
+"""Plan fields as pandas tables: one row per document in ``plans``, one row per item in the
+list tables, every table keyed by ``document_id`` (the input's stem)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.export import atomic_write_text
+
+SCALARS = ["doc_type", "doc_number", "issuer", "place", "date", "title", "movement", "period",
+           "signer_name", "signer_title"]
+LISTS = {
+    "legal_basis": ["doc_type", "number", "date", "issuer", "subject"],
+    "targets": ["text", "indicator", "value", "deadline"],
+    "award_forms": ["form", "awarded_to", "when"],
+    "timeline": ["when", "what", "who"],
+    "sections": ["number", "heading"],
+    "recipients": ["recipient"],
+}
+
+
+def plan_tables(records: Mapping[str, dict]) -> dict[str, pd.DataFrame]:
+    """``plans`` and one table per list field, from FIELDS.md records keyed by document id."""
+    plans = pd.DataFrame(
+        [{"document_id": doc, **{k: record.get(k) for k in SCALARS}}
+         for doc, record in records.items()],
+        columns=["document_id", *SCALARS],
+    )
+    tables = {"plans": plans}
+    for name, columns in LISTS.items():
+        rows = []
+        for doc, record in records.items():
+            for position, item in enumerate(record.get(name) or [], start=1):
+                values = {"recipient": item} if name == "recipients" else item
+                rows.append({"document_id": doc, "position": position,
+                             **{c: values.get(c) for c in columns}})
+        tables[name] = pd.DataFrame(rows, columns=["document_id", "position", *columns])
+    return tables
+
+
+def write_tables(records: Mapping[str, dict], out_dir: Path) -> list[Path]:
+    """``<table>.csv`` files, UTF-8 with a BOM so spreadsheet software reads Vietnamese right;
+    each written atomically."""
+    written = []
+    for name, frame in plan_tables(records).items():
+        path = out_dir / f"{name}.csv"
+        atomic_write_text(path, "\ufeff" + frame.to_csv(index=False))
+        written.append(path)
+    return written

@@ -1,0 +1,286 @@
+"""Field extraction on plans written for these tests (not copies of real documents)."""
+
+from __future__ import annotations
+
+from pipeline.parse import PlanFields, parse_plan
+
+PLAN = """\
+ỦY BAN NHÂN DÂN
+HUYỆN ĐIỆN BÀN
+PHÒNG VĂN HÓA VÀ THÔNG TIN
+Số: 15/KH-VHTT
+
+CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
+Độc lập - Tự do - Hạnh phúc
+Điện Bàn, ngày 07 tháng 5 năm 2023
+
+KẾ HOẠCH
+Triển khai Phong trào thi đua “Thư viện xanh”
+giai đoạn 2023-2026
+
+Căn cứ Luật Thư viện ngày 21 tháng 11 năm 2019;
+Căn cứ Quyết định số 44/2022/QĐ-UBND ngày 03/3/2022 của UBND tỉnh Quảng Nam về việc ban hành
+quy chế thư viện cơ sở;
+Phòng Văn hóa và Thông tin xây dựng Kế hoạch như sau:
+
+I. MỤC ĐÍCH, YÊU CẦU
+1. Mục đích
+- Khuyến khích người dân đọc sách ở cơ sở.
+2. Yêu cầu
+- Tiết kiệm, hiệu quả.
+II. CHỈ TIÊU
+1. Chỉ tiêu chung
+1.1. Thư viện xã
+- Phấn đấu đến năm 2026 có 80% số xã có thư viện đạt chuẩn.
+a) Điểm đọc sách
++ Mỗi thôn có ít nhất 01 điểm đọc sách.
+III. KHEN THƯỞNG
+1. Khen thưởng hằng năm
+Chủ tịch UBND huyện tặng Giấy khen cho các tập thể có thành tích xuất sắc.
+IV. TỔ CHỨC THỰC HIỆN
+- Trước ngày 30/6/2023: Các xã gửi báo cáo về Phòng Văn hóa và Thông tin.
+- Quý IV/2026: Tổng kết phong trào.
+Các đơn vị thực hiện theo Nghị định số 11/2020/NĐ-CP của Chính phủ./.
+
+Nơi nhận:
+- UBND huyện (B/c);
+- Các xã;
+- Lưu: VT.
+
+KT. TRƯỞNG PHÒNG
+PHÓ TRƯỞNG PHÒNG
+(Đã ký)
+Trần Thị Bích Ngọc
+"""
+
+
+def test_header_fields():
+    fields = parse_plan(PLAN)
+    assert fields.doc_type == "Kế hoạch"
+    assert fields.doc_number == "15/KH-VHTT"
+    assert fields.issuer.casefold() == (
+        "ủy ban nhân dân huyện điện bàn, phòng văn hóa và thông tin"
+    )
+    assert fields.place == "Điện Bàn"
+    assert fields.date == "2023-05-07"
+    assert fields.title == "Triển khai Phong trào thi đua “Thư viện xanh” giai đoạn 2023-2026"
+    assert fields.movement == "Thư viện xanh"
+    assert fields.period == "2023-2026"
+
+
+def test_signer_and_recipients():
+    fields = parse_plan(PLAN)
+    assert fields.signer_name == "Trần Thị Bích Ngọc"
+    assert fields.signer_title == "KT. TRƯỞNG PHÒNG / PHÓ TRƯỞNG PHÒNG"
+    assert fields.recipients == ["UBND huyện (B/c)", "Các xã", "Lưu: VT"]
+
+
+def test_sections_every_heading_style():
+    outline = [(s.number, s.heading) for s in parse_plan(PLAN).sections]
+    assert outline == [
+        ("I", "MỤC ĐÍCH, YÊU CẦU"), ("1", "Mục đích"), ("2", "Yêu cầu"),
+        ("II", "CHỈ TIÊU"), ("1", "Chỉ tiêu chung"), ("1.1", "Thư viện xã"),
+        ("a", "Điểm đọc sách"), ("III", "KHEN THƯỞNG"), ("1", "Khen thưởng hằng năm"),
+        ("IV", "TỔ CHỨC THỰC HIỆN"),
+    ]
+
+
+def test_legal_basis_named_and_numbered_once_each():
+    items = parse_plan(PLAN).legal_basis
+    assert [(i.doc_type, i.number, i.date) for i in items] == [
+        ("Luật", None, "2019-11-21"),
+        ("Quyết định", "44/2022/QĐ-UBND", "2022-03-03"),
+        ("Nghị định", "11/2020/NĐ-CP", None),
+    ]
+    decision = items[1]
+    assert decision.issuer == "UBND tỉnh Quảng Nam"
+    assert decision.subject == "ban hành quy chế thư viện cơ sở"
+    assert items[0].subject == "Thư viện"
+    assert items[2].issuer == "Chính phủ"
+
+
+def test_targets_awards_timeline():
+    fields = parse_plan(PLAN)
+    texts = [t.text for t in fields.targets]
+    assert "Phấn đấu đến năm 2026 có 80% số xã có thư viện đạt chuẩn." in texts
+    assert "Mỗi thôn có ít nhất 01 điểm đọc sách." in texts
+    target = fields.targets[0]
+    assert target.value == "80%" and target.deadline == "2026"
+    forms = [a.form for a in fields.award_forms]
+    assert forms == ["Khen thưởng hằng năm", "Giấy khen của Chủ tịch UBND huyện"]
+    assert fields.award_forms[1].awarded_to.startswith("các tập thể")
+    assert [(m.when, m.what) for m in fields.timeline] == [
+        ("Trước ngày 30/6/2023", "Các xã gửi báo cáo về Phòng Văn hóa và Thông tin"),
+        ("Quý IV/2026", "Tổng kết phong trào"),
+    ]
+    assert fields.timeline[0].who == "Các xã"
+
+
+def test_to_dict_has_exactly_the_schema_keys():
+    record = parse_plan(PLAN).to_dict()
+    assert list(record) == [
+        "doc_type", "doc_number", "issuer", "place", "date", "title", "movement", "period",
+        "signer_name", "signer_title", "recipients", "legal_basis", "targets", "award_forms",
+        "timeline", "sections",
+    ]
+    assert set(record["legal_basis"][0]) == {"doc_type", "number", "date", "issuer", "subject"}
+    assert set(record["timeline"][0]) == {"when", "what", "who"}
+
+
+def test_columns_read_in_the_other_order_and_blank_day():
+    text = PLAN.replace(
+        "ỦY BAN NHÂN DÂN\nHUYỆN ĐIỆN BÀN\nPHÒNG VĂN HÓA VÀ THÔNG TIN\nSố: 15/KH-VHTT\n\n"
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n"
+        "Điện Bàn, ngày 07 tháng 5 năm 2023\n",
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n"
+        "Điện Bàn, ngày    tháng 5 năm 2023\n\nỦY BAN NHÂN DÂN\nHUYỆN ĐIỆN BÀN\n"
+        "Số:    /KH-UBND\n",
+    )
+    fields = parse_plan(text)
+    assert fields.doc_number == "/KH-UBND"
+    assert fields.date == "2023-05"
+    assert fields.issuer.casefold() == "ủy ban nhân dân huyện điện bàn"
+
+
+def test_flattened_header_lines():
+    text = (
+        "ỦY BAN NHÂN DÂN CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
+        "XÃ HÒA TIẾN Độc lập - Tự do - Hạnh phúc\n"
+        "Số: 3/KH-UBND Hòa Tiến, ngày 2 tháng 1 năm 2024\n\nKẾ HOẠCH\nVề việc trồng cây\n"
+    )
+    fields = parse_plan(text)
+    assert fields.issuer == "Ủy ban nhân dân xã Hòa Tiến"
+    assert (fields.doc_number, fields.place, fields.date) == ("3/KH-UBND", "Hòa Tiến", "2024-01-02")
+    assert fields.title == "Về việc trồng cây"
+
+
+def test_markdown_emphasis():
+    text = (
+        "## **KẾ HOẠCH**\n\n### **Tổ chức ngày hội đọc sách năm 2025**\n\n"
+        "Thực hiện Kế hoạch số 5/KH-UBND ngày 1/2/2025 của UBND huyện (*sau đây gọi tắt*);\n\n"
+        "## **I. MỤC ĐÍCH**\n\n### **1. Mục đích chung:**\n\n- Nâng cao văn hóa đọc.\n\n"
+        "**2. Các đơn vị: thư viện; trường học; nhà văn hóa và các câu lạc bộ đọc sách ở thôn**\n\n"
+        "Thực hiện tốt./.\n\n**Nơi nhận:**\n- Các thôn;\n\n"
+        "**TM. ỦY BAN NHÂN DÂN\nCHỦ TỊCH**\n\n**Lê Văn Hùng**\n"
+    )
+    fields = parse_plan(text)
+    assert fields.title == "Tổ chức ngày hội đọc sách năm 2025"
+    assert fields.period == "2025"
+    assert [(s.number, s.heading) for s in fields.sections] == [
+        ("I", "MỤC ĐÍCH"), ("1", "Mục đích chung"),
+        ("2", "Các đơn vị: thư viện; trường học; nhà văn hóa và các câu lạc bộ đọc sách ở thôn"),
+    ]
+    assert fields.legal_basis[0].number == "5/KH-UBND"
+    assert fields.signer_title == "TM. ỦY BAN NHÂN DÂN / CHỦ TỊCH"
+    assert fields.signer_name == "Lê Văn Hùng"
+    assert fields.recipients == ["Các thôn"]
+
+
+def test_ocr_damage_headings_split_lines_and_stamp_junk():
+    text = (
+        "KẾ HOẠCH\nPhòng chống thiên tai năm 2024\n\n"
+        "|. MỤC ĐÍCH, YÊU CẦU\n1. Mục đích\n"
+        "- Chủ động ứng phó với bão lũ, bảo đảm an toàn tính mạng và tài sản của nhân dân\n"
+        "trên địa bàn toàn xã.\n"
+        "TI. NHIỆM VỤ\n1. Công tác chuẩn bị\n"
+        "- Rà soát phương án sơ tán dân trước ngày 15/5/2024.\n"
+        "@ ~ %% ||\n"
+        "IlI. TỔ CHỨC THỰC HIỆN\n4. Triển khai thực hiện chương trình phòng chống thiên tai giai\n"
+        "đoạn 2021-2025.\n"
+    )
+    fields = parse_plan(text)
+    assert [(s.number, s.heading) for s in fields.sections] == [
+        ("I", "MỤC ĐÍCH, YÊU CẦU"), ("1", "Mục đích"), ("II", "NHIỆM VỤ"),
+        ("1", "Công tác chuẩn bị"), ("III", "TỔ CHỨC THỰC HIỆN"),
+        ("4", "Triển khai thực hiện chương trình phòng chống thiên tai giai đoạn 2021-2025"),
+    ]
+    assert fields.timeline[0].when == "trước ngày 15/5/2024"
+    assert fields.timeline[0].what == "Rà soát phương án sơ tán dân"
+
+
+def test_no_legal_basis_no_signature():
+    text = "KẾ HOẠCH\nVệ sinh môi trường\n\nI. NỘI DUNG\n- Dọn vệ sinh đường làng.\n"
+    fields = parse_plan(text)
+    assert fields.legal_basis == []
+    assert fields.signer_name is None and fields.signer_title is None
+    assert fields.recipients == []
+    assert fields.title == "Vệ sinh môi trường"
+
+
+def test_numbered_paragraphs_are_not_headings():
+    text = (
+        "KẾ HOẠCH\nTrồng cây\n\nI. TIẾN ĐỘ\n1. Năm 2024: Trồng 500 cây xanh ở các tuyến đường.\n"
+        "2. Giao Văn phòng UBND xã chủ trì, phối hợp với các thôn tổ chức trồng cây, theo dõi, "
+        "đôn đốc, kiểm tra, báo cáo kết quả về UBND xã theo định kỳ và tổng hợp kết quả cuối năm "
+        "để đánh giá, khen thưởng.\n"
+    )
+    fields = parse_plan(text)
+    assert [s.number for s in fields.sections] == ["I"]
+    assert (fields.timeline[0].when, fields.timeline[0].what) == (
+        "Năm 2024", "Trồng 500 cây xanh ở các tuyến đường"
+    )
+
+
+def test_flattened_table_row_becomes_a_milestone():
+    text = "KẾ HOẠCH\nTrồng cây\n\nI. TIẾN ĐỘ\n| 1 | Trồng cây xanh | Tháng 3/2024 | Các thôn |\n"
+    milestone = parse_plan(text).timeline[0]
+    assert (milestone.when, milestone.what, milestone.who) == (
+        "Tháng 3/2024", "Trồng cây xanh", "Các thôn"
+    )
+
+
+def test_empty_and_junk_text_give_an_empty_valid_record():
+    assert parse_plan("") == PlanFields()
+    assert parse_plan(" \n\f\n") == PlanFields()
+    for junk in ("@@@ ### ~~~", "\x00\x01\x02", "a" * 5000, "1/2/3 " * 2000, "“" * 3000):
+        record = parse_plan(junk).to_dict()
+        assert set(record) == set(PlanFields().to_dict())
+
+
+def test_diacritic_free_text_still_found():
+    text = "KE HOACH\nTrong cay\n\nI. MUC DICH\n1. Muc dich\n- Trong cay.\n"
+    fields = parse_plan(text)
+    assert fields.doc_type == "Kế hoạch"
+    assert [s.number for s in fields.sections] == ["I", "1"]
+
+
+def test_header_and_closing_typed_as_tables():
+    text = (
+        "| ỦY BAN NHÂN DÂN<br>XÃ HÒA TIẾN | CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM<br>"
+        "Độc lập - Tự do - Hạnh phúc |\n|---|---|\n"
+        "| Số: 9/KH-UBND | Hòa Tiến, ngày 3 tháng 2 năm 2024 |\n\n"
+        "**KẾ HOẠCH**\n\n**Tổng vệ sinh môi trường**\n\nI. NỘI DUNG\n"
+        "| STT | Nội dung | Thời gian | Đơn vị |\n|---|---|---|---|\n"
+        "| 1 | Dọn vệ sinh kênh mương | Quý I/2024 | Các thôn |\n\nThực hiện nghiêm túc./.\n\n"
+        "| **Nơi nhận:**<br>- UBND huyện;<br>- Lưu: VT. | **TM. ỦY BAN NHÂN DÂN<br>CHỦ TỊCH**"
+        "<br><br>**Lê Thị Hoa** |\n"
+    )
+    fields = parse_plan(text)
+    assert (fields.issuer, fields.doc_number, fields.date) == (
+        "Ủy ban nhân dân xã Hòa Tiến", "9/KH-UBND", "2024-02-03"
+    )
+    assert fields.title == "Tổng vệ sinh môi trường"
+    assert [(m.when, m.what, m.who) for m in fields.timeline] == [
+        ("Quý I/2024", "Dọn vệ sinh kênh mương", "Các thôn")
+    ]
+    assert fields.recipients == ["UBND huyện", "Lưu: VT"]
+    assert fields.signer_title == "TM. ỦY BAN NHÂN DÂN / CHỦ TỊCH"
+    assert fields.signer_name == "Lê Thị Hoa"
+
+
+def test_other_numbering_marks_and_a_name_in_capitals():
+    text = (
+        "ĐẢNG CỘNG SẢN VIỆT NAM\nĐẢNG ỦY XÃ HÒA TIẾN\nSố: 12-KH/ĐU\n"
+        "Hòa Tiến, ngày 9 tháng 9 năm 2024\n\nKẾ HOẠCH\nHọc tập chuyên đề năm 2024\n\n"
+        "I- MỤC ĐÍCH\n1- Mục đích chung\na) Cán bộ\nbờ) Đảng viên\n"
+        "- Mỗi đảng viên viết bản cam kết\ntheo mẫu./.\n\n"
+        "Nơi nhận:\n- Các chi bộ;\n- Lưu.\n\nT/M ĐẢNG ỦY\nBÍ THƯ\n\nNGUYỄN VĂN BẢY\n"
+    )
+    fields = parse_plan(text)
+    assert fields.doc_number == "12-KH/ĐU"
+    assert fields.issuer.casefold() == "đảng ủy xã hòa tiến"
+    assert [(s.number, s.heading) for s in fields.sections] == [
+        ("I", "MỤC ĐÍCH"), ("1", "Mục đích chung"), ("a", "Cán bộ"), ("b", "Đảng viên"),
+    ]
+    assert fields.signer_name == "Nguyễn Văn Bảy"
+    assert fields.signer_title == "T/M ĐẢNG ỦY / BÍ THƯ"
