@@ -7,9 +7,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import pytesseract
 
-from pipeline import layout, ocr, preprocess
+from pipeline import correct, layout, ocr, preprocess
 from pipeline.errors import InputError, OutputError
 from pipeline.export import unique_stems, write_ocr_outputs
 from pipeline.inputs import PageImage, discover, read_pages
@@ -22,19 +23,55 @@ class OcrOptions:
     psm: int = 3
     clean: bool = True  # OpenCV cleanup before Tesseract
     raw: bool = False  # plain Tesseract: no cleanup and none of the later correction
+    correct: bool = True  # repair suspect words with the channel model and the syllable LM
+    steps: tuple[str, ...] | None = None  # cleanup steps to run; None: all of preprocess.STEPS
+    debug_dir: Path | None = None  # where to write each cleanup step's image
 
 
-def ocr_page(page: PageImage, options: OcrOptions = OcrOptions()) -> Page:
+def ocr_page(
+    page: PageImage, options: OcrOptions = OcrOptions(), source: Path = Path("page")
+) -> Page:
     if options.clean and not options.raw:
-        cleaned = preprocess.clean_page(page.pixels)
+        cleaned = preprocess.clean_page(
+            page.pixels, options.steps, _debug_writer(options.debug_dir, source, page.number)
+        )
         pixels, angle = cleaned.pixels, cleaned.deskew_angle
+        rotation, scale = cleaned.rotation, cleaned.scale
     else:
-        pixels, angle = page.pixels, 0.0
+        pixels, angle, rotation, scale = page.pixels, 0.0, 0, 1.0
     lines = ocr.recognise(pixels, lang=options.lang, psm=options.psm)
     height, width = pixels.shape[:2]
     if not options.raw:
-        lines = layout.reading_order(lines, width)
-    return Page(number=page.number, width=width, height=height, deskew_angle=angle, lines=lines)
+        lines = layout.reading_order(
+            ocr.recover_dropped_text(pixels, lines, lang=options.lang), width
+        )
+        if options.correct:
+            correct.correct_lines(lines, options.lang)
+    return Page(
+        number=page.number, width=width, height=height, deskew_angle=angle,
+        rotation=rotation, scale=scale, lines=lines,
+    )
+
+
+def _debug_writer(
+    debug_dir: Path | None, source: Path, page_number: int
+) -> preprocess.DebugSink | None:
+    """Write each cleanup step's image as <stem>-p<N>-<k>-<step>.png, for a user to inspect."""
+    if debug_dir is None:
+        return None
+    debug_dir.mkdir(parents=True, exist_ok=True)
+    counter = iter(range(1, 100))
+
+    def write(step: str, pixels) -> None:
+        name = f"{source.stem}-p{page_number}-{next(counter):02d}-{step}.png"
+        if not cv2.imwrite(str(debug_dir / name), _as_bgr(pixels)):
+            raise OutputError(f"{debug_dir}: cannot write debug image {name}")
+
+    return write
+
+
+def _as_bgr(pixels):
+    return cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR) if pixels.ndim == 3 else pixels
 
 
 def ocr_document(path: Path, options: OcrOptions = OcrOptions()) -> Document:
@@ -42,7 +79,7 @@ def ocr_document(path: Path, options: OcrOptions = OcrOptions()) -> Document:
     pages: list[Page] = []
     for page in read_pages(path):
         try:
-            pages.append(ocr_page(page, options))
+            pages.append(ocr_page(page, options, path))
         except pytesseract.TesseractError as error:
             raise InputError(
                 path, f"Tesseract failed on page {page.number} ({error.message.strip()})"

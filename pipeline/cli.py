@@ -19,8 +19,12 @@ from pipeline.errors import (
 )
 from pipeline.export import atomic_write_text
 from pipeline.models import BatchResult, Failure
-from pipeline.restore import ModelMissingError, load_language_model, restore_text
+from pipeline.parse.commands import parse_command
+from pipeline.preprocess import STEPS
+from pipeline.restore import MODES, ModelMissingError, load_language_model, restore_text
 from pipeline.restore.build import DEFAULT_MODEL_PATH, BuildConfig, build_default
+from pipeline.restore.channel import DEFAULT_CHANNEL_PATH
+from pipeline.restore.channel_build import build_channels
 from pipeline.synth import write_scans
 
 INPUTS = click.argument(
@@ -44,10 +48,35 @@ def ocr_options(function):
                          help="Skip the OpenCV cleanup (deskew, binarisation)."),
             click.option("--raw", is_flag=True,
                          help="Plain Tesseract: no cleanup and no correction."),
+            click.option("--no-correct", is_flag=True,
+                         help="Keep Tesseract's words (no post-OCR correction)."),
+            click.option("--steps", callback=_parse_steps,
+                         help="Comma-separated cleanup steps to run (default all: "
+                              + ",".join(STEPS) + ")."),
+            click.option("--debug-dir", type=click.Path(file_okay=False, path_type=Path),
+                         help="Write each cleanup step's image here, to see what it did."),
         ]
     ):
         function = option(function)
     return function
+
+
+def _parse_steps(ctx: click.Context, param: click.Parameter, value: str | None):
+    if value is None:
+        return None
+    steps = tuple(step.strip() for step in value.split(",") if step.strip())
+    unknown = [step for step in steps if step not in STEPS]
+    if unknown:
+        raise click.BadParameter(f"unknown step(s) {', '.join(unknown)}; known: {', '.join(STEPS)}")
+    return steps
+
+
+def _ocr_settings(settings: dict) -> api.OcrOptions:
+    return api.OcrOptions(
+        lang=settings["lang"], psm=settings["psm"], clean=not settings["no_clean"],
+        raw=settings["raw"], correct=not settings["no_correct"], steps=settings["steps"],
+        debug_dir=settings["debug_dir"],
+    )
 
 
 class VnplanGroup(click.Group):
@@ -74,14 +103,13 @@ def main() -> None:
 @INPUTS
 @OUTPUT_DIR
 @ocr_options
-def ocr_command(inputs, out_dir, lang, psm, no_clean, raw) -> None:
+def ocr_command(inputs, out_dir, **settings) -> None:
     """OCR images, multi-page TIFFs, PDFs and folders of them.
 
     Writes DIR/<name>.txt (pages separated by form feeds) and DIR/<name>.json (lines and words
     with confidences and boxes) for each input document.
     """
-    options = api.OcrOptions(lang=lang, psm=psm, clean=not no_clean, raw=raw)
-    result = api.run_batch(list(inputs), out_dir, options)
+    result = api.run_batch(list(inputs), out_dir, _ocr_settings(settings))
     _finish(result, summary=False)
 
 
@@ -89,9 +117,9 @@ def ocr_command(inputs, out_dir, lang, psm, no_clean, raw) -> None:
 @INPUTS
 @OUTPUT_DIR
 @ocr_options
-def run_command(inputs, out_dir, lang, psm, no_clean, raw) -> None:
+def run_command(inputs, out_dir, **settings) -> None:
     """The main job for a batch of scans, with progress and a summary."""
-    options = api.OcrOptions(lang=lang, psm=psm, clean=not no_clean, raw=raw)
+    options = _ocr_settings(settings)
     sources, _ = api.discover(list(inputs))
     with click.progressbar(
         length=len(sources), label="Documents", file=sys.stderr, show_pos=True, show_eta=True,
@@ -171,12 +199,17 @@ def _write_text(target: str, text: str) -> None:
 @click.option("-o", "--output", default="-", metavar="OUTPUT|-",
               help="Where to write (default: stdout).")
 @MODEL_OPTION
-def restore_command(source: str, output: str, model: Path | None) -> None:
-    """Put the diacritics back into Vietnamese text typed without them.
+@click.option("--mode", type=click.Choice(["auto", *MODES]), default="auto", show_default=True,
+              help="auto: decide per line; clean: leave as is; stripped: restore marks; "
+                   "ocr: repair OCR damage.")
+def restore_command(source: str, output: str, model: Path | None, mode: str) -> None:
+    """Correct Vietnamese text: put the diacritics back, repair OCR damage.
 
-    Reads UTF-8 text from INPUT (or stdin) and writes the restored text; line
-    breaks, spacing, punctuation, numbers, case, abbreviations, document
-    symbols and URLs are kept.
+    Reads UTF-8 text from INPUT (or stdin) and writes the corrected text. Each line
+    is taken as clean (left as it is), typed without marks (marks restored) or
+    OCR-damaged (repaired, e.g. English-model OCR: "ctia" → "của"); stamp or
+    signature junk passes through. Line breaks, punctuation, numbers, case,
+    abbreviations, document symbols and URLs are kept.
     """
     if source != "-" and output != "-" and Path(source).resolve() == Path(output).resolve():
         raise click.UsageError("OUTPUT must differ from INPUT (the input is never overwritten)")
@@ -190,7 +223,11 @@ def restore_command(source: str, output: str, model: Path | None) -> None:
             model or DEFAULT_MODEL_PATH,
             f"not a usable syllable language model ({error}); rebuild it with `vnplan lm build`",
         ) from error
-    _write_text(output, restore_text(text, lm))
+    try:
+        restored = restore_text(text, lm, mode)
+    except ModelMissingError as error:
+        raise MissingDependencyError(str(error)) from error
+    _write_text(output, restored)
 
 
 @main.group("lm")
@@ -231,3 +268,31 @@ def _build(output: Path, corpus: Path | None) -> None:
         f"({time.perf_counter() - start:.1f} s)",
         err=True,
     )
+
+
+@main.group("channel")
+def channel_group() -> None:
+    """Build the OCR channel model used to repair OCR-damaged text."""
+
+
+@channel_group.command("build")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              default=DEFAULT_CHANNEL_PATH, show_default=True, help="Where to save the model.")
+@click.option("--work", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("out/channel-renders"), show_default=True,
+              help="Cache of the rendered pages and their OCR (re-used by later builds).")
+@click.option("--workers", default=2, show_default=True, help="Tesseract processes at once.")
+def channel_build_command(output: Path, work: Path, workers: int) -> None:
+    """Render dictionaries/corpus and samples/ texts, OCR them with Tesseract (eng, vie) and
+    count how each syllable and character was read (a few minutes on 2 cores)."""
+    start = time.perf_counter()
+    try:
+        channels = build_channels(work, output, workers)
+    except OSError as error:
+        raise OutputError(f"{output}: {error.strerror or error}") from error
+    sizes = ", ".join(f"{lang}: {len(model.syllables)} syllables"
+                      for lang, model in channels.items())
+    click.echo(f"{output}: {sizes} ({time.perf_counter() - start:.1f} s)", err=True)
+
+
+main.add_command(parse_command)

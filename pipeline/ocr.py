@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from functools import cache
 
+import cv2
 import numpy as np
 import pytesseract
 
@@ -72,3 +73,56 @@ def _union(a: Box, b: Box) -> Box:
     right = max(a.left + a.width, b.left + b.width)
     bottom = max(a.top + a.height, b.top + b.height)
     return Box(left, top, right - left, bottom - top)
+
+
+def recover_dropped_text(
+    pixels: np.ndarray, lines: list[Line], *, lang: str = "vie", min_height: int = 20
+) -> list[Line]:
+    """Read again, as single blocks, the inked regions Tesseract's layout analysis skipped.
+
+    A seal pressed over a signature block often makes Tesseract file the whole block as a
+    picture, losing the signer's title and name. Ink not covered by any recognised word is
+    grouped into blocks; each block is read with ``--psm 6`` and its lines are inserted after
+    the paragraph in which the block ends, so a signature beside the recipients list comes
+    after the whole list.
+    """
+    gray = pixels if pixels.ndim == 2 else cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY)
+    ink = (gray < 128).astype(np.uint8)
+    for line in lines:
+        for word in line.words:
+            box = word.box
+            ink[max(box.top - 8, 0) : box.top + box.height + 8,
+                max(box.left - 8, 0) : box.left + box.width + 8] = 0
+    count, labels, shapes, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    heights, widths = shapes[:, cv2.CC_STAT_HEIGHT], shapes[:, cv2.CC_STAT_WIDTH]
+    letter_like = (heights >= min_height // 2) & (heights <= 8 * min_height)
+    letter_like &= widths <= 8 * min_height  # not rules, seal rings or specks
+    letter_like[0] = False
+    if not letter_like.any():
+        return list(lines)
+    letters = letter_like[labels].astype(np.uint8)
+    blocks = cv2.dilate(letters, np.ones((3 * min_height, 3 * min_height), np.uint8))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(blocks, connectivity=8)
+    result = list(lines)
+    paragraph = max((line.paragraph for line in lines), default=-1) + 1
+    for left, top, width, height, _ in sorted(stats[1:].tolist(), key=lambda s: s[1]):
+        if height < 2 * min_height or width < 4 * min_height:
+            continue  # a speck or a rule, not a block of text
+        crop = gray[top : top + height, left : left + width]
+        found = recognise(crop, lang=lang, psm=6)
+        for line in found:
+            line.paragraph = paragraph
+            for word in line.words:
+                word.box = Box(word.box.left + left, word.box.top + top,
+                               word.box.width, word.box.height)
+            line.box = Box(line.box.left + left, line.box.top + top,
+                           line.box.width, line.box.height)
+        paragraph += 1
+        bottom = top + height
+        position = sum(1 for line in result if line.box.top < bottom)
+        while 0 < position < len(result) and (
+            result[position].paragraph == result[position - 1].paragraph
+        ):
+            position += 1
+        result[position:position] = found
+    return result

@@ -186,3 +186,32 @@ def test_missing_font_names_the_package(monkeypatch: pytest.MonkeyPatch, tmp_pat
     monkeypatch.setattr(synth, "FONT_DIRS", (tmp_path,))
     with pytest.raises(FileNotFoundError, match="fonts-liberation2"):
         synth.font_path("bold")
+
+
+@pytest.mark.parametrize("level", [lv for lv in synth.LEVELS if lv != "clean"])
+def test_every_degradation_level_damages_the_page_its_own_way(
+    plan_page: synth.RenderedPage, level: str
+) -> None:
+    image = synth.degrade(plan_page.image, seed=5, level=level)
+    width, height = plan_page.image.size
+    expected_size = {
+        "rotated90": (height, width),
+        "low-dpi": (width // 2, height // 2),
+    }.get(level, (width, height))
+    assert image.size == expected_size
+    assert image.mode == ("RGB" if level == "colour-stamp" else "L")
+    assert image.info["dpi"][0] == (150 if level == "low-dpi" else 300)
+    pixels = np.asarray(image)
+    if level == "colour-stamp":
+        red = (pixels[..., 0].astype(int) - pixels[..., 1]) > 80
+        assert red.sum() > 1000  # a red seal is on the page
+    if level == "rotated180":
+        upright = np.asarray(plan_page.image)
+        assert np.abs(np.rot90(pixels, 2).astype(int) - upright).mean() < np.abs(
+            pixels.astype(int) - upright
+        ).mean()
+
+
+def test_unknown_level_is_refused(plan_page: synth.RenderedPage) -> None:
+    with pytest.raises(ValueError, match="unknown degradation level"):
+        synth.degrade(plan_page.image, seed=0, level="coffee-stain")
