@@ -18,6 +18,7 @@ from pipeline.errors import (
     VnplanError,
 )
 from pipeline.export import atomic_write_text
+from pipeline.inputs import read_text
 from pipeline.models import BatchResult, Failure
 from pipeline.parse.commands import parse_command
 from pipeline.preprocess import STEPS
@@ -167,21 +168,6 @@ MODEL_OPTION = click.option(
 )
 
 
-def _read_text(source: str) -> str:
-    """UTF-8 text of a file or of stdin ('-'); a clear one-line error otherwise."""
-    name = "<stdin>" if source == "-" else source
-    try:
-        data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
-    except OSError as error:
-        raise InputError(name, error.strerror or str(error)) from error
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise InputError(
-            name, f"not valid UTF-8 (byte 0x{data[error.start]:02x} at offset {error.start})"
-        ) from error
-
-
 def _write_text(target: str, text: str) -> None:
     if target == "-":
         sys.stdout.flush()
@@ -213,7 +199,7 @@ def restore_command(source: str, output: str, model: Path | None, mode: str) -> 
     """
     if source != "-" and output != "-" and Path(source).resolve() == Path(output).resolve():
         raise click.UsageError("OUTPUT must differ from INPUT (the input is never overwritten)")
-    text = _read_text(source)
+    text = read_text(source)
     try:
         lm = load_language_model(model)
     except ModelMissingError as error:

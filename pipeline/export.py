@@ -5,19 +5,24 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from pathlib import Path
+from typing import TypeVar
 
 from pipeline.models import Document, Word
 
+T = TypeVar("T")
 
-def unique_stems(sources: Iterable[Path]) -> dict[Path, str]:
-    """Output stem per input: the file's stem, with -2, -3... when an earlier input has it."""
-    stems: dict[Path, str] = {}
+
+def unique_stems(
+    sources: Iterable[T], stem_of: Callable[[T], str] = lambda path: path.stem
+) -> dict[T, str]:
+    """Output stem per input: its own stem, with -2, -3... when an earlier input has it."""
+    stems: dict[T, str] = {}
     taken: set[str] = set()
     for source in sources:
-        base = source.stem
+        base = stem_of(source)
         stem, counter = base, 1
         while stem.casefold() in taken:
             counter += 1

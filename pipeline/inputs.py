@@ -6,6 +6,7 @@ called ``scan.tif`` gets an accurate error or is read for what it is.
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from PIL import Image, ImageSequence, UnidentifiedImageError
 
 from pipeline.errors import InputError
 
+STDIN = "-"
 SUPPORTED_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".pdf"})
 PDF_DPI = 300
 # Pillow refuses larger images as decompression bombs; an A0 sheet at 600 dpi is ~ 0.5 Gpx.
@@ -148,3 +150,34 @@ def to_uint8(frame: Image.Image) -> np.ndarray:
     if mode == "1":
         return np.asarray(frame.convert("L"))
     return np.asarray(frame.convert("RGB"))
+
+def read_text(source: str, max_bytes: int | None = None) -> str:
+    """The text of a UTF-8 file (BOM allowed) or of stdin for "-"; an empty file is "".
+
+    Anything over ``max_bytes``, binary data or another encoding is an InputError naming
+    the file, so a batch can report it and go on.
+    """
+    limit = -1 if max_bytes is None else max_bytes + 1
+    if source == STDIN:
+        data = sys.stdin.buffer.read(limit)
+    else:
+        path = Path(source)
+        if not path.exists():
+            raise InputError(path, "no such file")
+        if path.is_dir():
+            raise InputError(path, "is a directory, not a text file")
+        try:
+            with path.open("rb") as handle:
+                data = handle.read(limit)
+        except OSError as error:
+            raise InputError(path, f"cannot read ({error.strerror or error})") from error
+    if max_bytes is not None and len(data) > max_bytes:
+        raise InputError(source, f"too large (over {max_bytes // 1_000_000} MB)")
+    if b"\x00" in data:
+        raise InputError(source, "binary data, not a text file")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InputError(
+            source, f"not UTF-8 text (bad byte at offset {error.start}); convert it to UTF-8"
+        ) from error

@@ -10,10 +10,13 @@ import click
 
 from pipeline.api import prepare_output_dir
 from pipeline.errors import ExitCode, InputError, OutputError
-from pipeline.export import atomic_write_text
-from pipeline.parse.files import STDIN, read_plan_text, stem_of
+from pipeline.export import atomic_write_text, unique_stems
+from pipeline.inputs import STDIN, read_text
 from pipeline.parse.plan import parse_plan
 from pipeline.tables import LISTS, write_tables
+
+# A plan is tens of kilobytes; anything this big is not one (and would only be slow).
+MAX_PLAN_BYTES = 2_000_000
 
 
 @click.command("parse")
@@ -35,9 +38,10 @@ def parse_command(inputs: tuple[str, ...], out_dir: Path | None, fmt: str) -> No
         prepare_output_dir(out_dir)
     records: dict[str, dict] = {}
     failed = 0
-    for source, stem in _stems(inputs).items():
+    stems = unique_stems(dict.fromkeys(inputs), lambda s: "stdin" if s == STDIN else Path(s).stem)
+    for source, stem in stems.items():
         try:
-            record = parse_plan(read_plan_text(source)).to_dict()
+            record = parse_plan(read_text(source, MAX_PLAN_BYTES)).to_dict()
             if out_dir is None:
                 click.echo(json.dumps(record, ensure_ascii=False, indent=1))
             elif fmt == "json":
@@ -56,21 +60,6 @@ def parse_command(inputs: tuple[str, ...], out_dir: Path | None, fmt: str) -> No
             raise OutputError(f"{out_dir}: cannot write tables ({error})") from error
     if failed:
         sys.exit(int(ExitCode.input_failed))
-
-
-def _stems(inputs: tuple[str, ...]) -> dict[str, str]:
-    """Input -> output stem: its name, with -2, -3… when an earlier input has the same name."""
-    stems: dict[str, str] = {}
-    taken: set[str] = set()
-    for source in dict.fromkeys(inputs):
-        base = stem_of(source)
-        stem, counter = base, 1
-        while stem.casefold() in taken:
-            counter += 1
-            stem = f"{base}-{counter}"
-        taken.add(stem.casefold())
-        stems[source] = stem
-    return stems
 
 
 def _check_not_input(path: Path, inputs: tuple[str, ...]) -> None:
