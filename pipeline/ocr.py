@@ -68,11 +68,21 @@ def recognise(pixels: np.ndarray, *, lang: str = "vie", psm: int = 3) -> list[Li
     return lines
 
 
+def _union_all(words: list[Word]) -> Box:
+    box = words[0].box
+    for word in words[1:]:
+        box = _union(box, word.box)
+    return box
+
+
 def _union(a: Box, b: Box) -> Box:
     left, top = min(a.left, b.left), min(a.top, b.top)
     right = max(a.left + a.width, b.left + b.width)
     bottom = max(a.top + a.height, b.top + b.height)
     return Box(left, top, right - left, bottom - top)
+
+
+_RECOVERY_CONFIDENCE = 50  # re-read words below this are seal or signature scribble
 
 
 def recover_dropped_text(
@@ -109,7 +119,12 @@ def recover_dropped_text(
         if height < 2 * min_height or width < 4 * min_height:
             continue  # a speck or a rule, not a block of text
         crop = gray[top : top + height, left : left + width]
-        found = recognise(crop, lang=lang, psm=6)
+        found = []
+        for line in recognise(crop, lang=lang, psm=6):
+            line.words = [word for word in line.words if word.confidence >= _RECOVERY_CONFIDENCE]
+            if line.words:
+                line.box = _union_all(line.words)
+                found.append(line)
         for line in found:
             line.paragraph = paragraph
             for word in line.words:
