@@ -31,6 +31,7 @@ _PIECE = re.compile(
 )
 _SENTENCE_END = frozenset(".!?;:")
 _LOOKALIKE_CHARS = frozenset("0123456789&@¢$'’,")
+_LETTER_SIGNS = frozenset("&@¢$")  # signs OCR puts for letters ("¢6" = "có"): count as letters
 MAX_VARIANTS = 48  # look-alike spellings tried per token
 
 
@@ -158,7 +159,7 @@ class Repairer:
 
     def repairable(self, core: str) -> bool:
         """Word-like: letters (and look-alike digits or signs), not a number or a symbol."""
-        letters = sum(ch.isalpha() for ch in core)
+        letters = sum(ch.isalpha() or ch in _LETTER_SIGNS for ch in core)
         if not core or "/" in core or core.isdigit() or (not letters and len(core) > 2):
             return False
         if not all(ch.isalpha() or ch in _LOOKALIKE_CHARS for ch in core):
