@@ -30,21 +30,28 @@ def plain_tesseract(page: Path, lang: str = "vie") -> str:
     return completed.stdout
 
 
-def evaluate(pages: list[Path]) -> list[tuple[str, dict[str, tuple[int, int]]]]:
+def evaluate(
+    pages: list[Path],
+    systems: dict[str, OcrOptions] = SYSTEMS,
+    with_plain_tesseract: bool = True,
+) -> list[tuple[str, dict[str, tuple[int, int]]]]:
+    """(page name, {system: (errors, truth length)}) for every page with a .gt.txt truth."""
     rows = []
     for page in pages:
         truth = page.with_suffix(".gt.txt").read_text(encoding="utf-8")
         scores = {
             name: char_errors(ocr_document(page, options).text, truth)
-            for name, options in SYSTEMS.items()
+            for name, options in systems.items()
         }
-        scores["tesseract -l vie"] = char_errors(plain_tesseract(page), truth)
+        if with_plain_tesseract:
+            scores["tesseract -l vie"] = char_errors(plain_tesseract(page), truth)
         rows.append((page.name, scores))
     return rows
 
 
 def print_table(rows: list[tuple[str, dict[str, tuple[int, int]]]]) -> None:
-    columns = [*SYSTEMS, "tesseract -l vie"]
+    """A Markdown table of CER per page and system, pooled over the pages at the end."""
+    columns = list(rows[0][1])
     print("| page | " + " | ".join(f"CER {c}" for c in columns) + " |")
     print("|---|" + "---:|" * len(columns))
     totals = {c: [0, 0] for c in columns}
@@ -60,11 +67,15 @@ def print_table(rows: list[tuple[str, dict[str, tuple[int, int]]]]) -> None:
     print(f"| all {len(rows)} pages (pooled) | " + " | ".join(pooled) + " |")
 
 
+def sample_pages(scans: Path) -> list[Path]:
+    return sorted(p for p in scans.glob("*.png") if p.with_suffix(".gt.txt").exists())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("scans", nargs="?", type=Path, default=REPO / "samples" / "scans")
     args = parser.parse_args(argv)
-    pages = sorted(p for p in args.scans.glob("*.png") if p.with_suffix(".gt.txt").exists())
+    pages = sample_pages(args.scans)
     if not pages:
         print(f"no sample pages with .gt.txt truth in {args.scans}", file=sys.stderr)
         return 1

@@ -15,8 +15,9 @@ import sys
 import time
 from pathlib import Path
 
-from pipeline.api import OcrOptions, ocr_document
+from pipeline.api import OcrOptions
 from pipeline.evaluation.metrics import char_errors, word_errors
+from pipeline.evaluation.ocr_eval import evaluate, print_table, sample_pages
 from pipeline.restore import load_language_model, restore_text
 
 REPO = Path(__file__).resolve().parents[2]
@@ -61,23 +62,9 @@ def gold_document(gold: Path) -> None:
           f"at the cold rate: {PAGES_PER_DOCUMENT * per_page / rate:.0f} s of repair\n")
 
 
-def sample_pages(scans: Path) -> None:
-    pages = sorted(p for p in scans.glob("*.png") if p.with_suffix(".gt.txt").exists())
+def correction_on_pages(scans: Path) -> None:
     systems = {"vnplan ocr": OcrOptions(), "vnplan ocr --no-correct": OcrOptions(correct=False)}
-    totals = {name: [0, 0] for name in systems}
-    print("| page | " + " | ".join(f"CER {name}" for name in systems) + " |")
-    print("|---|" + "---:|" * len(systems))
-    for page in pages:
-        truth = page.with_suffix(".gt.txt").read_text(encoding="utf-8")
-        cells = []
-        for name, options in systems.items():
-            errors, length = char_errors(ocr_document(page, options).text, truth)
-            totals[name][0] += errors
-            totals[name][1] += length
-            cells.append(f"{errors / max(length, 1):.4f}")
-        print(f"| {page.name} | " + " | ".join(cells) + " |")
-    pooled = [f"**{e / max(n, 1):.4f}**" for e, n in totals.values()]
-    print(f"| all {len(pages)} pages (pooled) | " + " | ".join(pooled) + " |")
+    print_table(evaluate(sample_pages(scans), systems, with_plain_tesseract=False))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"{args.gold} not found: gold-document part skipped", file=sys.stderr)
     if not args.skip_scans:
-        sample_pages(args.scans)
+        correction_on_pages(args.scans)
     return 0
 
 
