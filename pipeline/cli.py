@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 import time
 import zipfile
@@ -19,7 +20,7 @@ from pipeline.errors import (
 )
 from pipeline.export import atomic_write_text
 from pipeline.inputs import read_text
-from pipeline.models import BatchResult, Failure
+from pipeline.models import BatchResult
 from pipeline.parse.commands import parse_command
 from pipeline.preprocess import STEPS
 from pipeline.restore import MODES, ModelMissingError, load_language_model, restore_text
@@ -76,7 +77,7 @@ def _ocr_settings(settings: dict) -> api.OcrOptions:
     return api.OcrOptions(
         lang=settings["lang"], psm=settings["psm"], clean=not settings["no_clean"],
         raw=settings["raw"], correct=not settings["no_correct"], steps=settings["steps"],
-        debug_dir=settings["debug_dir"],
+        debug_dir=settings["debug_dir"], timeout=settings["page_timeout"],
     )
 
 
@@ -100,49 +101,119 @@ def main() -> None:
     """Scanned Vietnamese administrative plans to correct text and structured data."""
 
 
+def batch_options(function):
+    """Parallelism and resumption options shared by ``ocr`` and ``run``."""
+    for option in reversed(
+        [
+            click.option("-j", "--jobs", type=click.IntRange(1), default=api.available_cores,
+                         show_default="all cores",
+                         help="Worker processes, each running one single-threaded Tesseract."),
+            click.option("--force", is_flag=True,
+                         help="Redo documents the folder's manifest says are done."),
+            click.option("--scheduler", metavar="ADDRESS",
+                         help="Run the pages on a Dask cluster (e.g. tcp://host:8786) "
+                              "instead of local processes."),
+            click.option("--page-timeout", type=click.FloatRange(0), default=600,
+                         show_default=True,
+                         help="Seconds Tesseract may spend on one page (0: no limit)."),
+        ]
+    ):
+        function = option(function)
+    return function
+
+
 @main.command("ocr")
 @INPUTS
 @OUTPUT_DIR
 @ocr_options
+@batch_options
 def ocr_command(inputs, out_dir, **settings) -> None:
-    """OCR images, multi-page TIFFs, PDFs and folders of them.
+    """OCR images, multi-page TIFFs, PDFs and folders of them, without parsing.
 
-    Writes DIR/<name>.txt (pages separated by form feeds) and DIR/<name>.json (lines and words
-    with confidences and boxes) for each input document.
+    Writes DIR/<name>.txt (corrected text, pages separated by form feeds), DIR/<name>.raw.txt
+    (Tesseract's own reading) and DIR/<name>.json (lines and words with confidences and boxes)
+    for each input document. Like `run`, it skips documents already done.
     """
-    result = api.run_batch(list(inputs), out_dir, _ocr_settings(settings))
-    _finish(result, summary=False)
+    _finish(_run(inputs, out_dir, settings, parse=False), summary=False)
 
 
 @main.command("run")
 @INPUTS
 @OUTPUT_DIR
 @ocr_options
+@batch_options
 def run_command(inputs, out_dir, **settings) -> None:
-    """The main job for a batch of scans, with progress and a summary."""
+    """The main job: scans to corrected text, plan fields and CSV tables, for a whole batch.
+
+    Per document: DIR/<name>.txt, <name>.raw.txt and <name>.json (words and the plan's fields);
+    for the folder: plans.csv and the list tables (legal_basis.csv, targets.csv, ...), and
+    manifest.sqlite, which makes a re-run skip what is done. A progress bar shows on a terminal.
+    """
+    _finish(_run(inputs, out_dir, settings, parse=True), summary=True)
+
+
+def _run(inputs: tuple[Path, ...], out_dir: Path, settings: dict, *, parse: bool) -> BatchResult:
+    batch = api.BatchOptions(
+        jobs=settings.pop("jobs"), scheduler=settings.pop("scheduler"),
+        force=settings.pop("force"), parse=parse,
+    )
     options = _ocr_settings(settings)
-    sources, _ = api.discover(list(inputs))
-    with click.progressbar(
-        length=len(sources), label="Documents", file=sys.stderr, show_pos=True, show_eta=True,
-        item_show_func=lambda path: path.name if path else None,
-    ) as bar:
+    previous = signal.signal(signal.SIGTERM, _interrupt)  # a kill is handled like Ctrl-C
+    try:
+        with _ProgressBar() as progress:
+            result = api.run_batch(list(inputs), out_dir, options, batch, progress.update)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return result
 
-        def advance(source: Path, failure: Failure | None) -> None:
-            bar.update(1, source)
 
-        result = api.run_batch(list(inputs), out_dir, options, on_document=advance)
-    _finish(result, summary=True)
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+class _ProgressBar:
+    """Pages done of pages to do, with rate and ETA, on stderr; nothing when not a terminal."""
+
+    def __init__(self) -> None:
+        self._bar = None
+        self._done = 0
+        self._started = time.perf_counter()
+
+    def __enter__(self) -> _ProgressBar:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._bar is not None:
+            self._bar.render_finish()
+
+    def update(self, done: int, total: int) -> None:
+        if not sys.stderr.isatty():
+            return
+        if self._bar is None:
+            self._bar = click.progressbar(
+                length=total, label="Pages", file=sys.stderr, show_pos=True, show_eta=True,
+                item_show_func=self._rate,
+            )
+            self._bar.render_progress()
+        self._bar.update(done - self._done, done)
+        self._done = done
+
+    def _rate(self, done: int | None) -> str | None:
+        elapsed = time.perf_counter() - self._started
+        return f"{60 * done / elapsed:.1f} pages/min" if done and elapsed > 0 else None
 
 
 def _finish(result: BatchResult, *, summary: bool) -> None:
     for failure in result.failures:
         click.echo(f"vnplan: error: {failure}", err=True)
     if summary:
-        click.echo(
-            f"{len(result.done)} documents, {result.pages} pages, "
-            f"{len(result.failures)} failed, {result.seconds:.1f} s",
-            err=True,
+        line = (
+            f"{len(result.done)} documents, {result.pages} pages, {len(result.failures)} failed, "
+            f"{len(result.skipped)} already done, {result.seconds:.1f} s"
         )
+        if result.peak_worker_mb:
+            line += f", peak memory per worker {result.peak_worker_mb:.0f} MB"
+        click.echo(line, err=True)
     if result.failures:
         sys.exit(int(ExitCode.input_failed))
 

@@ -16,6 +16,7 @@ class ExitCode(IntEnum):
     usage = 2  # bad command line (click's own code)
     missing_dependency = 3  # Tesseract or its Vietnamese data is not installed
     output_error = 4  # the output location cannot be written
+    cluster_unreachable = 5  # --scheduler names a Dask scheduler that cannot be reached
     interrupted = 130  # Ctrl-C
 
 
@@ -42,3 +43,7 @@ class MissingDependencyError(VnplanError):
 
 class OutputError(VnplanError):
     exit_code = ExitCode.output_error
+
+
+class ClusterError(VnplanError):
+    exit_code = ExitCode.cluster_unreachable

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import sys
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,8 +61,28 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[InputError]]:
     return found, problems
 
 
-def read_pages(path: Path) -> Iterator[PageImage]:
-    """Yield the pages of an image, multi-page TIFF or PDF one at a time, to bound memory."""
+def read_pages(path: Path, numbers: Container[int] | None = None) -> Iterator[PageImage]:
+    """Yield the pages of an image, multi-page TIFF or PDF one at a time, to bound memory.
+
+    ``numbers`` (1-based) limits which pages are decoded, so a batch worker given one page of a
+    long PDF renders only that page.
+    """
+    if _is_pdf(path):
+        yield from _read_pdf(path, numbers)
+    else:
+        yield from _read_image(path, numbers)
+
+
+def count_pages(path: Path) -> int:
+    """Pages in the document, read from its header; InputError for a file with none."""
+    if _is_pdf(path):
+        with _open_pdf(path) as pdf:
+            return len(pdf)
+    with _open_image(path) as image:
+        return getattr(image, "n_frames", 1)
+
+
+def _is_pdf(path: Path) -> bool:
     try:
         with path.open("rb") as handle:
             magic = handle.read(5)
@@ -69,13 +90,11 @@ def read_pages(path: Path) -> Iterator[PageImage]:
         raise InputError(path, f"cannot be read ({error.strerror or error})") from error
     if not magic:
         raise InputError(path, "file is empty")
-    if magic == b"%PDF-":
-        yield from _read_pdf(path)
-    else:
-        yield from _read_image(path)
+    return magic == b"%PDF-"
 
 
-def _read_pdf(path: Path) -> Iterator[PageImage]:
+@contextmanager
+def _open_pdf(path: Path) -> Iterator[pypdfium2.PdfDocument]:
     try:
         pdf = pypdfium2.PdfDocument(path)
     except pypdfium2.PdfiumError as error:
@@ -83,7 +102,16 @@ def _read_pdf(path: Path) -> Iterator[PageImage]:
     try:
         if len(pdf) == 0:
             raise InputError(path, "PDF has no pages")
+        yield pdf
+    finally:
+        pdf.close()
+
+
+def _read_pdf(path: Path, numbers: Container[int] | None) -> Iterator[PageImage]:
+    with _open_pdf(path) as pdf:
         for index in range(len(pdf)):
+            if numbers is not None and index + 1 not in numbers:
+                continue
             page = pdf[index]
             try:
                 bitmap = page.render(scale=PDF_DPI / 72)
@@ -91,8 +119,6 @@ def _read_pdf(path: Path) -> Iterator[PageImage]:
             finally:
                 page.close()
             yield PageImage(number=index + 1, pixels=pixels, dpi=PDF_DPI)
-    finally:
-        pdf.close()
 
 
 def _pdf_load_reason(error: pypdfium2.PdfiumError) -> str:
@@ -104,7 +130,7 @@ def _pdf_load_reason(error: pypdfium2.PdfiumError) -> str:
     return "not a readable PDF (damaged or not a PDF)"
 
 
-def _read_image(path: Path) -> Iterator[PageImage]:
+def _open_image(path: Path) -> Image.Image:
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
@@ -113,11 +139,18 @@ def _read_image(path: Path) -> Iterator[PageImage]:
             raise InputError(path, f"image is too large ({error})") from error
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
             raise InputError(path, "not a readable image (unknown or damaged format)") from error
-    with image:
-        if image.width * image.height > MAX_PIXELS:
-            raise InputError(path, f"image is too large ({image.width}x{image.height} pixels)")
+    if image.width * image.height > MAX_PIXELS:
+        image.close()
+        raise InputError(path, f"image is too large ({image.width}x{image.height} pixels)")
+    return image
+
+
+def _read_image(path: Path, numbers: Container[int] | None) -> Iterator[PageImage]:
+    with _open_image(path) as image:
         dpi = _declared_dpi(image)
         for number, frame in enumerate(ImageSequence.Iterator(image), start=1):
+            if numbers is not None and number not in numbers:
+                continue
             try:
                 pixels = to_uint8(frame)
             except (OSError, SyntaxError, ValueError) as error:

@@ -35,6 +35,11 @@ class Line:
     def text(self) -> str:
         return " ".join(word.text for word in self.words)
 
+    @property
+    def raw_text(self) -> str:
+        """What Tesseract read, before correction."""
+        return " ".join(word.corrected_from or word.text for word in self.words)
+
 
 @dataclass
 class Page:
@@ -49,12 +54,20 @@ class Page:
     @property
     def text(self) -> str:
         """Lines in reading order, with an empty line between Tesseract's paragraphs."""
+        return self._joined([line.text for line in self.lines])
+
+    @property
+    def raw_text(self) -> str:
+        """The same, as Tesseract read it before correction."""
+        return self._joined([line.raw_text for line in self.lines])
+
+    def _joined(self, texts: list[str]) -> str:
         parts: list[str] = []
         previous_paragraph: int | None = None
-        for line in self.lines:
+        for line, text in zip(self.lines, texts, strict=True):
             if previous_paragraph is not None and line.paragraph != previous_paragraph:
                 parts.append("")
-            parts.append(line.text)
+            parts.append(text)
             previous_paragraph = line.paragraph
         return "\n".join(parts)
 
@@ -68,6 +81,10 @@ class Document:
     def text(self) -> str:
         """Page texts separated by form feeds, so page boundaries survive in plain text."""
         return "\f".join(page.text for page in self.pages)
+
+    @property
+    def raw_text(self) -> str:
+        return "\f".join(page.raw_text for page in self.pages)
 
 
 @dataclass(frozen=True)
@@ -90,7 +107,10 @@ class DocumentResult:
 class BatchResult:
     done: list[DocumentResult] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)  # done by an earlier run, unchanged
     seconds: float = 0.0
+    peak_worker_mb: float = 0.0  # largest resident memory of any worker process
+    peak_tesseract_mb: float = 0.0  # largest resident memory of any Tesseract run
 
     @property
     def pages(self) -> int:

@@ -30,12 +30,28 @@ def check_tesseract(lang: str) -> None:
         )
 
 
-def recognise(pixels: np.ndarray, *, lang: str = "vie", psm: int = 3) -> list[Line]:
-    """Words with confidences and boxes, grouped into Tesseract's lines, in reading order."""
+class TesseractTimeout(Exception):
+    """Tesseract ran longer than the caller allowed and was killed."""
+
+
+def recognise(
+    pixels: np.ndarray, *, lang: str = "vie", psm: int = 3, timeout: float = 0
+) -> list[Line]:
+    """Words with confidences and boxes, grouped into Tesseract's lines, in reading order.
+
+    ``timeout`` (seconds, 0 for none) bounds one Tesseract run: a pathological page must not
+    hold a batch worker for ever.
+    """
     check_tesseract(lang)
-    data = pytesseract.image_to_data(
-        pixels, lang=lang, config=f"--psm {psm}", output_type=pytesseract.Output.DICT
-    )
+    try:
+        data = pytesseract.image_to_data(
+            pixels, lang=lang, config=f"--psm {psm}", output_type=pytesseract.Output.DICT,
+            timeout=timeout,
+        )
+    except RuntimeError as error:  # pytesseract's only signal that it killed Tesseract
+        if "timeout" not in str(error).lower():
+            raise
+        raise TesseractTimeout(f"Tesseract took over {timeout:g} s") from error
     lines: list[Line] = []
     current_key: tuple[int, int, int, int] | None = None
     paragraph_keys: dict[tuple[int, int, int], int] = {}
@@ -86,7 +102,12 @@ _RECOVERY_CONFIDENCE = 50  # re-read words below this are seal or signature scri
 
 
 def recover_dropped_text(
-    pixels: np.ndarray, lines: list[Line], *, lang: str = "vie", min_height: int = 20
+    pixels: np.ndarray,
+    lines: list[Line],
+    *,
+    lang: str = "vie",
+    min_height: int = 20,
+    timeout: float = 0,
 ) -> list[Line]:
     """Read again, as single blocks, the inked regions Tesseract's layout analysis skipped.
 
@@ -120,7 +141,7 @@ def recover_dropped_text(
             continue  # a speck or a rule, not a block of text
         crop = gray[top : top + height, left : left + width]
         found = []
-        for line in recognise(crop, lang=lang, psm=6):
+        for line in recognise(crop, lang=lang, psm=6, timeout=timeout):
             line.words = [word for word in line.words if word.confidence >= _RECOVERY_CONFIDENCE]
             if line.words:
                 line.box = _union_all(line.words)

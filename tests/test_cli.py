@@ -12,6 +12,7 @@ from PIL import Image
 
 from pipeline.cli import main
 from pipeline.errors import ExitCode
+from pipeline.tables import LISTS
 
 
 @pytest.fixture
@@ -45,7 +46,11 @@ def test_directory_is_searched_recursively(
     out = tmp_path / "out"
     result = runner.invoke(main, ["run", str(folder), "-o", str(out)])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["a.json", "a.txt", "b.json", "b.txt"]
+    documents = ["a.json", "a.raw.txt", "a.txt", "b.json", "b.raw.txt", "b.txt"]
+    tables = [f"{name}.csv" for name in ("plans", *LISTS)]
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [*documents, *tables, "manifest.sqlite"]
+    )
     assert "bảo hiểm y tế" in (out / "b.txt").read_text(encoding="utf-8")
     assert "2 documents, 2 pages, 0 failed" in result.output
 

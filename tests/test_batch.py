@@ -1,0 +1,231 @@
+"""`vnplan run` as a batch: parallel, on a Dask cluster, resumable after a kill, past bad files.
+
+Every run OCRs real rendered pages with the real Tesseract; the pages are short so a run takes
+seconds.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from pipeline.cli import main
+from pipeline.errors import ExitCode
+from pipeline.manifest import MANIFEST_NAME
+
+
+def _run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["run", *args])
+    return result.exit_code, result.output
+
+
+def _outputs(folder: Path) -> dict[str, bytes]:
+    """Every output but the manifest, whose timestamps differ from run to run."""
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.name != MANIFEST_NAME}
+
+
+def _rows(folder: Path) -> list[tuple[str, str, str | None]]:
+    with sqlite3.connect(folder / MANIFEST_NAME) as db:
+        return db.execute("SELECT stem, status, error FROM documents ORDER BY stem").fetchall()
+
+
+@pytest.fixture(scope="module")
+def scans(tmp_path_factory: pytest.TempPathFactory, _pixels_a, _pixels_b) -> Path:
+    """A two-page TIFF (the plan page A, then page B) and a PNG of page B."""
+    folder = tmp_path_factory.mktemp("scans")
+    page_a, page_b = Image.fromarray(_pixels_a), Image.fromarray(_pixels_b)
+    page_a.save(folder / "ho-so.tif", save_all=True, append_images=[page_b], dpi=(300, 300))
+    page_b.save(folder / "to-trinh.png", dpi=(300, 300))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def one_job(scans: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    out = tmp_path_factory.mktemp("jobs1")
+    code, output = _run(str(scans), "-o", str(out), "--jobs", "1")
+    assert code == 0, output
+    return _outputs(out)
+
+
+def test_outputs_of_a_batch(one_job: dict[str, bytes]) -> None:
+    expected = {f"{stem}{suffix}" for stem in ("ho-so", "to-trinh")
+                for suffix in (".txt", ".raw.txt", ".json")}
+    assert expected <= set(one_job)
+    text = one_job["ho-so.txt"].decode("utf-8")
+    assert text.count("\f") == 1 and "bảo hiểm y tế" in text and "KẾ HOẠCH" in text
+    record = json.loads(one_job["ho-so.json"])
+    assert [page["number"] for page in record["pages"]] == [1, 2]
+    assert record["fields"]["doc_number"] == "18/KH-UBND"
+    plans = pd.read_csv(io.BytesIO(one_job["plans.csv"]))
+    assert list(plans["document_id"]) == ["ho-so", "to-trinh"]
+    assert list(plans["doc_number"].fillna("")) == ["18/KH-UBND", ""]
+
+
+def test_two_jobs_give_the_same_outputs_as_one(
+    one_job: dict[str, bytes], scans: Path, tmp_path: Path
+) -> None:
+    code, output = _run(str(scans), "-o", str(tmp_path), "--jobs", "2")
+    assert code == 0, output
+    assert _outputs(tmp_path) == one_job
+
+
+def test_a_dask_cluster_gives_the_same_outputs_as_local_processes(
+    one_job: dict[str, bytes], scans: Path, tmp_path: Path
+) -> None:
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
+        processes=True,
+    ) as cluster:
+        code, output = _run(str(scans), "-o", str(tmp_path), "--scheduler",
+                            cluster.scheduler_address)
+    assert code == 0, output
+    assert _outputs(tmp_path) == one_job
+
+
+def test_an_unreachable_scheduler_is_one_clear_error(scans: Path, tmp_path: Path) -> None:
+    code, output = _run(str(scans), "-o", str(tmp_path), "--scheduler", "tcp://127.0.0.1:9")
+    assert code == ExitCode.cluster_unreachable
+    assert output.count("\n") == 1 and "cannot reach the Dask scheduler" in output
+
+
+def test_a_rerun_skips_what_is_done_and_redoes_what_changed(
+    page_a: Image.Image, page_b: Image.Image, tmp_path: Path
+) -> None:
+    scan, out = tmp_path / "trang.png", tmp_path / "out"
+    page_b.save(scan)
+    assert _run(str(scan), "-o", str(out))[0] == 0
+    first = (out / "trang.txt").stat().st_mtime_ns
+
+    code, output = _run(str(scan), "-o", str(out))
+    assert code == 0 and "0 documents, 0 pages, 0 failed, 1 already done" in output
+    assert (out / "trang.txt").stat().st_mtime_ns == first
+
+    code, output = _run(str(scan), "-o", str(out), "--force")
+    assert code == 0 and "1 documents, 1 pages" in output
+
+    code, output = _run(str(scan), "-o", str(out), "--no-correct")
+    assert code == 0 and "1 documents, 1 pages" in output, "other settings: redone"
+
+    page_a.save(scan)  # the same file name, new content
+    code, output = _run(str(scan), "-o", str(out), "--no-correct")
+    assert code == 0 and "1 documents, 1 pages" in output
+    assert "Lê Văn Thắng" in (out / "trang.txt").read_text(encoding="utf-8")
+    assert _rows(out) == [("trang", "done", None)]
+
+
+def test_a_corrupt_file_mid_batch_is_recorded_and_retried(
+    page_b: Image.Image, tmp_path: Path
+) -> None:
+    folder, out = tmp_path / "scans", tmp_path / "out"
+    folder.mkdir()
+    page_b.save(folder / "a.png")
+    page_b.save(folder / "c.png")
+    whole = (folder / "a.png").read_bytes()
+    (folder / "b.png").write_bytes(whole[: len(whole) // 3])  # header intact, pixels cut off
+
+    code, output = _run(str(folder), "-o", str(out), "--jobs", "2")
+    assert code == ExitCode.input_failed
+    assert "2 documents, 2 pages, 1 failed" in output
+    errors = [line for line in output.splitlines() if line.startswith("vnplan: error:")]
+    assert len(errors) == 1 and "b.png" in errors[0] and "damaged" in errors[0]
+    assert [(stem, status) for stem, status, _ in _rows(out)] == [
+        ("a", "done"), ("b", "failed"), ("c", "done")
+    ]
+    assert not (out / "b.txt").exists()
+    assert len(pd.read_csv(out / "plans.csv")) == 2
+
+    code, output = _run(str(folder), "-o", str(out), "--jobs", "2")
+    assert code == ExitCode.input_failed
+    assert "0 documents, 0 pages, 1 failed, 2 already done" in output
+
+
+def test_a_page_over_the_time_limit_fails_its_document(
+    page_a: Image.Image, tmp_path: Path
+) -> None:
+    page_a.save(tmp_path / "cham.png")
+    code, output = _run(str(tmp_path / "cham.png"), "-o", str(tmp_path / "out"),
+                        "--page-timeout", "0.05")
+    assert code == ExitCode.input_failed
+    assert "cham.png: page 1: Tesseract took over 0.05 s" in output
+
+
+def _start(folder: Path, out: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "run", str(folder), "-o", str(out), "--jobs", "1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
+
+
+def _wait_for_done(out: Path, process: subprocess.Popen, count: int = 1) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        if (out / MANIFEST_NAME).exists():
+            try:
+                if sum(status == "done" for _, status, _ in _rows(out)) >= count:
+                    return
+            except sqlite3.OperationalError:
+                pass  # the schema is being created
+        time.sleep(0.05)
+    raise AssertionError("the batch finished or stalled before the kill")
+
+
+@pytest.fixture
+def five_scans(page_b: Image.Image, tmp_path: Path) -> Path:
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    for number in range(1, 6):
+        page_b.save(folder / f"trang-{number}.png")
+    return folder
+
+
+def test_a_batch_killed_mid_way_completes_on_the_next_run(
+    five_scans: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    process = _start(five_scans, out)
+    _wait_for_done(out, process)
+    os.killpg(process.pid, signal.SIGKILL)  # the whole process group, as a power cut would
+    process.wait()
+    survived = {p.name: p.stat().st_mtime_ns for p in out.glob("*.txt")}
+    assert survived, "the first document's outputs were written before the kill"
+
+    code, output = _run(str(five_scans), "-o", str(out))
+    assert code == 0, output
+    done_now, _, rest = output.partition(" documents")
+    skipped = int(rest.split(" already done")[0].rsplit(", ", 1)[1])
+    assert int(done_now.rsplit("\n", 1)[-1]) + skipped == 5 and skipped >= 1
+    assert [(stem, status) for stem, status, _ in _rows(out)] == [
+        (f"trang-{n}", "done") for n in range(1, 6)
+    ]
+    for name, mtime in survived.items():
+        assert (out / name).stat().st_mtime_ns == mtime, f"{name} was done twice"
+    for number in range(1, 6):
+        record = json.loads((out / f"trang-{number}.json").read_text(encoding="utf-8"))
+        assert "bảo hiểm y tế" in record["pages"][0]["text"]
+    assert not list(out.glob(".*.tmp")), "no temporary file is left behind"
+    assert len(pd.read_csv(out / "plans.csv")) == 5
+
+
+def test_sigterm_stops_the_batch_cleanly(five_scans: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    process = _start(five_scans, out)
+    _wait_for_done(out, process)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == ExitCode.interrupted, stderr
+    assert stderr.strip().splitlines()[-1] == "vnplan: interrupted"
+    for path in out.glob("*.json"):
+        json.loads(path.read_text(encoding="utf-8"))  # complete, not truncated
