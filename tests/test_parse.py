@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pipeline.parse import PlanFields, parse_plan
+from pipeline.parse.authority import repair_authority
 
 PLAN = """\
 ỦY BAN NHÂN DÂN
@@ -284,3 +285,73 @@ def test_other_numbering_marks_and_a_name_in_capitals():
     ]
     assert fields.signer_name == "Nguyễn Văn Bảy"
     assert fields.signer_title == "T/M ĐẢNG ỦY / BÍ THƯ"
+
+
+def test_seal_damaged_authority_lines_read_as_known_titles():
+    assert repair_authority("TM. BAN THU ỜNG TRỰC") == "TM. BAN THƯỜNG TRỰC"  # a split word
+    assert repair_authority("PXQ THƯỜNG TRỰC") == "PHÓ CHỦ TỊCH THƯỜNG TRỰC"  # junk before it
+    assert repair_authority("KT. CHU TJCH") == "KT. CHỦ TỊCH"  # a misread letter
+    assert repair_authority("Q. GIÁM ĐÓC") == "Q. GIÁM ĐỐC"  # wrong marks
+    # names and lines that fit no known title are kept as printed
+    for line in ("TM. ỦY BAN NHÂN DÂN XÃ HÒA TIẾN", "NGUYỄN VĂN BẢY", "ZQX WVK"):
+        assert repair_authority(line) == line
+
+
+def test_signature_under_a_seal():
+    text = (
+        "KẾ HOẠCH\nTiêm phòng cho đàn gia súc năm 2025\n\nI. NỘI DUNG\n"
+        "- Tiêm phòng lở mồm long móng./.\n\nNơi nhận:\n- Các xã;\n- Lưu: VT.\n\n"
+        "TM. BAN THU ỜNG TRỰC\nPXQ THƯỜNG TRỰC\n\nPhạm Thị Tuyết\n"
+    )
+    fields = parse_plan(text)
+    assert fields.signer_title == "TM. BAN THƯỜNG TRỰC / PHÓ CHỦ TỊCH THƯỜNG TRỰC"
+    assert fields.signer_name == "Phạm Thị Tuyết"
+    assert fields.recipients == ["Các xã", "Lưu: VT"]
+
+
+QUANTIFIED = """\
+KẾ HOẠCH
+Phát triển phong trào thể dục thể thao quần chúng
+
+I. MỤC ĐÍCH, YÊU CẦU
+1. Yêu cầu
+- Phong trào gắn với xây dựng đô thị văn minh, năm 2026 huyện được công nhận đạt chuẩn \
+huyện văn hóa.
+II. NỘI DUNG
+1. Công tác kiểm tra
+- Năm 2022, xã được công nhận đạt chuẩn nông thôn mới nhờ sự chung tay của nhân dân.
+- Hằng quý Phòng Văn hóa kiểm tra từ 3-5 câu lạc bộ thể thao, đơn vị trong việc
+
+thực hiện quy chế hoạt động.
+III. KHEN THƯỞNG
+1. Khen thưởng hằng năm
+- Chủ tịch UBND huyện tặng Giấy khen cho 3-5 tập thể tiêu biểu.
+IV. TIẾN ĐỘ
+- Năm 2025: Sơ kết công tác thi đua, khen thưởng giữa kỳ.
+- Năm 2027: Tổng kết phong trào, đề nghị cấp trên xem xét, khen thưởng cho các tập thể, cá \
+nhân xuất sắc.
+- Năm 2028: Tổ chức sơ kết, tổng kết và khen thưởng cho các câu lạc bộ.
+"""
+
+
+def test_quantified_goals_without_the_word_target():
+    fields = parse_plan(QUANTIFIED)
+    assert [(t.text, t.value, t.deadline) for t in fields.targets] == [
+        (
+            "Phong trào gắn với xây dựng đô thị văn minh, năm 2026 huyện được công nhận đạt "
+            "chuẩn huyện văn hóa.", None, "2026",
+        ),
+        # a lower-case "thực hiện" after a blank line carries the sentence on
+        (
+            "Hằng quý Phòng Văn hóa kiểm tra từ 3-5 câu lạc bộ thể thao, đơn vị trong việc "
+            "thực hiện quy chế hoạt động.", "từ 3-5", None,
+        ),
+    ]  # not the past fact of 2022, nor the award quota of 3-5 tập thể
+
+
+def test_commendation_at_a_summing_up():
+    forms = [(a.form, a.awarded_to) for a in parse_plan(QUANTIFIED).award_forms]
+    assert ("Khen thưởng tổng kết phong trào", "các tập thể, cá nhân xuất sắc") in forms
+    # "công tác thi đua, khen thưởng" is the work summed up, not a commendation
+    assert not any("công tác" in form for form, _ in forms)
+    assert not any(form.endswith(" và") for form, _ in forms)

@@ -24,6 +24,12 @@ _KINDS = re.compile(
     r"|so ket, tong ket|tong ket[^,;.:]*)"
     r"|\b((?:so ket|tong ket)(?:, tong ket)?(?: [^,;.]{0,40}?)?) (?:va|,) khen thuong\b"
 )
+# "Tổng kết phong trào, trình cấp có thẩm quyền xem xét, khen thưởng cho …": commendation at a
+# summing-up, with someone to commend (not "tổng kết công tác thi đua, khen thưởng", the work)
+_SUMMING_UP = re.compile(
+    r"\b((?:so ket|tong ket) (?!va\b)[^,;.:]{1,40}?)(?:,[^.;:]{1,60}?)?,? (?:va )?khen thuong"
+    r"(?= (?:cho|doi voi) )"
+)
 _HEADING = re.compile(r"^(khen thuong|bieu duong, khen thuong)\b")
 _TO = re.compile(r"\b(?:cho|doi voi)\s+([^;.]+?)(?=\s+(?:co thanh tich|theo|de)\b|[;.]|$)")
 _WHEN = re.compile(r"\b(hang nam|cuoi nam|so ket|tong ket|dot xuat|ket thuc [^,;.]+)")
@@ -62,6 +68,10 @@ def award_forms(body: list[Block]) -> list[AwardForm]:
             group = 1 if match.group(1) else 2  # "khen thưởng X" or "X và khen thưởng"
             label = text[match.start(group):match.end(group)]
             _add(forms, f"Khen thưởng {label}", _to(text, folded, match.end()), label)
+        for match in _SUMMING_UP.finditer(folded):
+            label = text[match.start(1):match.end(1)]
+            _add(forms, f"Khen thưởng {label[:1].lower()}{label[1:]}",
+                 _to(text, folded, match.end()), when)
     return list(forms.values())
 
 
@@ -86,7 +96,8 @@ def _add(forms: dict[str, AwardForm], form: str, awarded_to: str | None, when: s
     form = form[:1].upper() + form[1:]
     key = fold(form)
     if key not in forms:
-        forms[key] = AwardForm(form, collapse(awarded_to) if awarded_to else None, when)
+        awarded_to = collapse(awarded_to).strip(" ,;") if awarded_to else None
+        forms[key] = AwardForm(form, awarded_to or None, when)
 
 
 def _to(text: str, folded: str, at: int) -> str | None:

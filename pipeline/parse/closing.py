@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from pipeline.parse.authority import repair_authority
 from pipeline.parse.layout import NOI_NHAN, is_authority, is_person_name
 from pipeline.parse.text import collapse, fold, is_upper_text
 
@@ -51,7 +52,8 @@ def signature(lines: list[str]) -> tuple[str | None, str | None]:
     """(signer name, authority lines joined by " / ").
 
     The authority is the first run of consecutive capitalised lines that holds a position (a
-    damaged line next to one still belongs to it); the name is the first name-shaped line after
+    damaged line next to one still belongs to it), each line read back as the known authority
+    line it stands for when a seal damaged it; the name is the first name-shaped line after
     the run, or the run's last line when that is a name set in capitals.
     """
     cleaned: list[str] = []
@@ -68,7 +70,7 @@ def signature(lines: list[str]) -> tuple[str | None, str | None]:
         end = start
         while end < len(cleaned) and _caps_line(cleaned[end]):
             end += 1
-        run = cleaned[start:end]
+        run = [repair_authority(line) for line in cleaned[start:end]]
         if any(is_authority(line) for line in run):
             name = None
             if len(run) > 1 and not is_authority(run[-1]) and is_person_name(run[-1].title()):

@@ -219,7 +219,8 @@ def _starts_block(text: str) -> bool:
         _numbered(text)
         or _DAMAGED_LETTER.match(text)
         or _BULLET.match(text)
-        or fold(text).startswith(_OPENERS)
+        # "Căn cứ…"/"Thực hiện…" open a paragraph; in lower case they carry a sentence on
+        or (text[:1].isupper() and fold(text).startswith(_OPENERS))
         or text.count("|") >= 2
     )
 
