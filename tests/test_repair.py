@@ -15,9 +15,17 @@ from pipeline.models import Box, Line, Word
 from pipeline.restore import Repairer, candidate_index, restore_text
 from pipeline.restore.align import LOOKALIKES, align_syllables
 from pipeline.restore.build import BuildConfig, TextSource, build_model
-from pipeline.restore.channel import ChannelModel, count_pairs, load_channels, save_channels
+from pipeline.restore.candidates import Candidates
+from pipeline.restore.channel import (
+    ChannelModel,
+    base_char,
+    count_pairs,
+    load_channels,
+    save_channels,
+)
 from pipeline.restore.lm import LanguageModel
 from pipeline.restore.modes import CLEAN, OCR, STRIPPED, line_modes
+from pipeline.restore.syllable import strip_diacritics, syllable_inventory
 
 CORPUS = """Số 12 của Ban Thường trực Ủy ban nhân dân xã.
 Thực hiện chủ trương của Đảng, chính sách của Nhà nước về công tác giảm nghèo.
@@ -105,6 +113,46 @@ def test_broken_and_glued_words(fixer: Repairer) -> None:
     assert repair(fixer, "tr ong toan x4") == "trong toàn xã"  # "tr" alone is no syllable
     assert repair(fixer, "trién khai thuc hién") == "triển khai thực hiện"
     assert repair(fixer, "cac tang 1ép nhandan") == "các tầng lớp nhân dân"
+
+
+def _crowded_fixer(tmp_path: Path, extra: list[str]) -> Repairer:
+    """The small LM plus many syllables spelled two edits from "thye" that sort before
+    "thuc", so a cut of the near keys in vocabulary order would drop "thuc"."""
+    def near(key: str) -> bool:
+        return len(key) == 4 and sum(a != b for a, b in zip(key, "thye", strict=True)) == 2
+
+    crowd = sorted({s for s in syllable_inventory() if near(strip_diacritics(s))})
+    assert base_char("ự") == "u" and len({strip_diacritics(s) for s in crowd}) > 60
+    sources = [TextSource(line, 1) for line in CORPUS.splitlines() + extra]
+    sources += [TextSource(s, 1, is_entry=True) for s in crowd if strip_diacritics(s) < "thuc"]
+    build_model(sources, BuildConfig()).save(tmp_path / "crowded.npz")
+    lm = LanguageModel.load(tmp_path / "crowded.npz")
+    readings = [*READINGS, ("thực", "thyc"), ("trực", "tryc"), ("thực", "thuc")]
+    return Repairer(lm, candidate_index(lm), count_pairs(readings * 3, lookalikes=LOOKALIKES))
+
+
+def test_channel_confusions_rank_near_keys(tmp_path: Path) -> None:
+    """"ự" read "y" and "c" read "e": "thye" is two edits from "thuc" and from dozens of
+    other keys; the channel, not the vocabulary order, picks which are scored."""
+    fixer = _crowded_fixer(tmp_path, [])
+    assert repair(fixer, "trién khai thye hién") == "triển khai thực hiện"
+
+
+def test_capital_inside_a_sentence_marks_a_name(tmp_path: Path) -> None:
+    """A capital mid-sentence favours syllables seen capitalised there (names: "Kiên")
+    over those that never are ("kiện" of "văn kiện"), as in restoration."""
+    names = ["Đồng chí Lê Văn Kiên phát biểu.", "Bà Trần Thị Hoa làm tốt công tác vận động."]
+    papers = ["Các văn kiện của Đảng.", "Học tập văn kiện Đại hội.", "Những văn kiện mới."]
+    fixer = _crowded_fixer(tmp_path, names + papers)
+    lm = fixer.lm
+
+    def score(cands: Candidates, syllable: str) -> float:
+        return float(cands.scores[list(cands.ids).index(lm.index[syllable])])
+
+    plain = fixer.candidates("Kién")
+    cued = fixer._case_cue(plain, "Kién")
+    assert score(cued, "kiên") - score(cued, "kiện") > score(plain, "kiên") - score(plain, "kiện")
+    assert repair(fixer, "Ong Tran Van Kién phat biéu") == "Ông Trần Văn Kiên phát biểu"
 
 
 def test_list_markers_stay(fixer: Repairer) -> None:

@@ -10,6 +10,7 @@ trusted in proportion to how often the syllable was observed.
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import math
 import unicodedata
@@ -58,6 +59,7 @@ class ChannelModel:
         self._readings = dict(readings)
         self.char_logp = lru_cache(maxsize=1 << 16)(self._char_logp)
         self.logp = lru_cache(maxsize=1 << 18)(self._logp)
+        self.base_logp = lru_cache(maxsize=1 << 14)(self._base_logp)
 
     # --- persistence ---------------------------------------------------------------------
 
@@ -86,25 +88,17 @@ class ChannelModel:
 
     def edit_logp(self, truth: str, ocr: str) -> float:
         """log P(ocr | truth) over one Levenshtein alignment of their characters."""
-        total = 0.0
-        i = j = 0
-        for op in Levenshtein.editops(truth, ocr):
-            while i < op.src_pos:
-                total += self.char_logp(truth[i], ocr[j])
-                i, j = i + 1, j + 1
-            if op.tag == "replace":
-                total += self.char_logp(truth[i], ocr[j])
-                i, j = i + 1, j + 1
-            elif op.tag == "delete":
-                total += self.char_logp(truth[i], "")
-                i += 1
-            else:
-                total += self.char_logp(INSERT, ocr[j])
-                j += 1
-        while i < len(truth):
-            total += self.char_logp(truth[i], ocr[j])
-            i, j = i + 1, j + 1
-        return total
+        return sum(itertools.starmap(self.char_logp, aligned_chars(truth, ocr)))
+
+    def _base_logp(self, base: str, ocr: str) -> float:
+        pooled = self._by_base.get(base, Counter())
+        return math.log((pooled.get(ocr, 0) + CHAR_ALPHA) / (pooled.total() + CHAR_ALPHA * 100))
+
+    def key_logp(self, key: str, ocr: str) -> float:
+        """log P(ocr | any syllable spelled key without marks), pooling each letter's marked
+        forms: ranks stripped keys before their syllables are scored ("thye": "ự" reads "y",
+        so "thuc" is near, "thic" is not, though both are two edits away)."""
+        return sum(itertools.starmap(self.base_logp, aligned_chars(key, ocr)))
 
     def _logp(self, truth: str, ocr: str) -> float:
         """log P(OCR token | syllable): truth lower-case, OCR token as written (NFC)."""
@@ -135,6 +129,27 @@ def _case_style(written: str) -> str:
     return "title" if written[:1].isupper() else "lower"
 
 
+def aligned_chars(truth: str, ocr: str) -> list[tuple[str, str]]:
+    """(truth char, OCR char) pairs of one Levenshtein alignment; INSERT or "" for gaps."""
+    pairs: list[tuple[str, str]] = []
+    i = j = 0
+    for op in Levenshtein.editops(truth, ocr):
+        if op.src_pos > i:  # the unchanged run before this edit
+            pairs.extend(zip(truth[i:op.src_pos], ocr[j:j + op.src_pos - i], strict=True))
+            i, j = op.src_pos, j + op.src_pos - i
+        if op.tag == "replace":
+            pairs.append((truth[i], ocr[j]))
+            i, j = i + 1, j + 1
+        elif op.tag == "delete":
+            pairs.append((truth[i], ""))
+            i += 1
+        else:
+            pairs.append((INSERT, ocr[j]))
+            j += 1
+    pairs.extend(zip(truth[i:], ocr[j:], strict=True))
+    return pairs
+
+
 def save_channels(channels: dict[str, ChannelModel], path: Path) -> None:
     """One file, one model per OCR engine language ("eng": legacy damage, "vie": Tesseract's)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -163,23 +178,8 @@ def count_pairs(
     for truth, ocr in pairs:
         truth = unicodedata.normalize("NFC", truth)
         syllables[truth.lower()][ocr.lower()] += 1
-        i = j = 0
-        for op in Levenshtein.editops(truth, ocr):
-            while i < op.src_pos:
-                chars[truth[i]][ocr[j]] += 1
-                i, j = i + 1, j + 1
-            if op.tag == "replace":
-                chars[truth[i]][ocr[j]] += 1
-                i, j = i + 1, j + 1
-            elif op.tag == "delete":
-                chars[truth[i]][""] += 1
-                i += 1
-            else:
-                chars[INSERT][ocr[j]] += 1
-                j += 1
-        while i < len(truth):
-            chars[truth[i]][ocr[j]] += 1
-            i, j = i + 1, j + 1
+        for t, o in aligned_chars(truth, ocr):
+            chars[t][o] += 1
     kept = {
         t: {o: c for o, c in seen.items() if c >= min_count or o == t}
         for t, seen in syllables.items()

@@ -20,7 +20,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from .align import EDGE_PUNCT, skeleton
-from .candidates import CandidateIndex, Candidates
+from .candidates import CAP_FLOOR, CAP_WEIGHT, CandidateIndex, Candidates
 from .channel import ChannelModel, base_char
 from .decode import decode_segments
 from .lm import NUM_ID, UNK_ID, LanguageModel
@@ -30,9 +30,11 @@ _PIECE = re.compile(
     rf"^(?P<lead>[{re.escape(EDGE_PUNCT)}]*)(?P<core>.*?)(?P<trail>[{re.escape(EDGE_PUNCT)}]*)$"
 )
 _SENTENCE_END = frozenset(".!?;:")
+_SENTENCE_OPENERS = frozenset('.!?:;…"“”«»([{-–—*#•')  # after these a capital says nothing
 _LOOKALIKE_CHARS = frozenset("0123456789&@¢$'’,")
 _LETTER_SIGNS = frozenset("&@¢$")  # signs OCR puts for letters ("¢6" = "có"): count as letters
 MAX_VARIANTS = 48  # look-alike spellings tried per token
+MAX_NEAR_KEYS = 20  # stripped keys within the edit distance whose syllables are scored
 
 
 @dataclass(frozen=True)
@@ -76,11 +78,16 @@ class Repairer:
     config: RepairConfig = RepairConfig()
     _keys: list[str] = field(init=False, repr=False)
     _alike: dict[str, list[str]] = field(init=False, repr=False)
+    _key_prior: dict[str, float] = field(init=False, repr=False)
     _cache: dict[tuple[str, bool], Candidates] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self._keys = [key for key in self.index.by_key if key.isalpha()]
         self._alike = self._lookalikes()
+        logp = self.lm.unigram_logp
+        self._key_prior = {
+            key: float(np.logaddexp.reduce(logp[self.index.by_key[key]])) for key in self._keys
+        }
 
     def _lookalikes(self) -> dict[str, list[str]]:
         """OCR character → base letters it most often stood for (share ≥ 10 %)."""
@@ -110,6 +117,26 @@ class Repairer:
                 out.add(key)
         return out
 
+    def _near_keys(self, skel: str, lower: str, distance: int) -> list[str]:
+        """Stripped keys within the edit distance, the likeliest MAX_NEAR_KEYS of them.
+
+        Many keys share a distance (83 lie two edits from "thye"), so they are ranked by the
+        channel's pooled letter confusions plus the key's unigram mass rather than cut in
+        vocabulary order, which dropped "thuc" ("ự" read "y", "c" read "e").
+        """
+        near = process.extract(
+            skel, self._keys, scorer=Levenshtein.distance, score_cutoff=distance, limit=None
+        )
+        if len(near) <= MAX_NEAR_KEYS:
+            return [key for key, _, _ in near]
+        weight, prior = self.config.channel_weight, self.config.prior_weight
+        ranked = sorted(
+            near,
+            key=lambda hit: -weight * self.channel.key_logp(hit[0], lower)
+            - prior * self._key_prior[hit[0]],
+        )
+        return [key for key, _, _ in ranked[:MAX_NEAR_KEYS]]
+
     def candidates(self, core: str, wide: bool = False) -> Candidates:
         """Vocabulary ids a token may stand for, scored by the channel; cached per token."""
         written = unicodedata.normalize("NFC", core)
@@ -119,11 +146,10 @@ class Repairer:
         lower = written.lower()
         keys = self._variant_keys(written)
         skel = skeleton(lower)
-        distance = self.config.max_distance + (len(skel) >= 4) + wide
-        for key, _, _ in process.extract(
-            skel, self._keys, scorer=Levenshtein.distance, score_cutoff=distance, limit=60
-        ):
-            keys.add(key)
+        word = strip_diacritics(lower) in self.index.by_key
+        # long words, doubted ones, and short non-words ("cif": "ứ" read as two letters)
+        distance = self.config.max_distance + (len(skel) >= (4 if word else 3)) + wide
+        keys.update(self._near_keys(skel, lower, distance))
         syllables = {self.lm.vocab[int(i)] for key in keys for i in self.index.by_key[key]}
         syllables.update(s for s in self.channel.readings_of(lower) if s in self.lm.index)
         weight, prior = self.config.channel_weight, self.config.prior_weight
@@ -138,7 +164,7 @@ class Repairer:
         scored = [c for c in scored if c[0] >= scored[0][0] - self.config.beam]
         ids = [self.lm.index[s] for _, _, s in scored]
         scores = [score for _, score, _ in scored]
-        if strip_diacritics(lower) not in self.index.by_key:  # not a syllable: may stay
+        if not word:  # not a syllable: may stay
             ids.append(UNK_ID)
             scores.append(self.config.keep_logp)
         found = Candidates(
@@ -146,6 +172,15 @@ class Repairer:
         )
         self._cache[(written, wide)] = found
         return found
+
+    def _case_cue(self, cand: Candidates, core: str) -> Candidates:
+        """Add log P(case as written | syllable) inside a sentence, as restoration does: a
+        capital there marks a name, so "Lê Văn Kién" reads "Kiên", not "văn kiện"."""
+        if not core[:1].isalpha() or not (core.islower() or core[1:].islower()):
+            return cand
+        cue = self.lm.cap_logp if core[0].isupper() else self.lm.lower_logp
+        bonus = np.where(cand.ids == UNK_ID, 0.0, CAP_WEIGHT * np.maximum(cue[cand.ids], CAP_FLOOR))
+        return Candidates(cand.ids, (cand.scores + bonus).astype(np.float32), cand.restorable)
 
     # --- lines ---------------------------------------------------------------------------
 
@@ -250,11 +285,16 @@ class Repairer:
         seg: list[Candidates] = []
         own: list[tuple[int, int]] = []
         for n, pieces in enumerate(parsed):
+            initial, upper_line = True, pieces is not None and _mostly_upper(pieces)
             for k, piece in enumerate(pieces or []):
+                initial = initial or not _SENTENCE_OPENERS.isdisjoint(piece.lead)
                 if piece.core:
                     cand = self.candidates(piece.core, piece.wide) if piece.repair else None
+                    if cand is not None and not (initial or upper_line):
+                        cand = self._case_cue(cand, piece.core)
                     seg.append(cand or self._fixed(piece))
                     own.append((n, k))
+                    initial = not _SENTENCE_OPENERS.isdisjoint(piece.trail)
                 if piece.trail[-1:] in _SENTENCE_END and seg:
                     segs.append(seg)
                     owners.append(own)
