@@ -64,6 +64,7 @@ channel: venv
 
 bench: venv model
 	$(PYTHON) -m pipeline.evaluation.restore_bench
+	$(PYTHON) -m pipeline.evaluation.batch_bench
 
 samples: venv
 	$(VNPLAN) synth samples/*.txt -o samples/scans

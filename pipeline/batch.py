@@ -93,9 +93,6 @@ def run_batch(
             with _workers(batch) as executor:
                 for job, outcome in _process(jobs, executor, options, batch, on_progress):
                     result.peak_worker_mb = max(result.peak_worker_mb, outcome.peak_memory_mb)
-                    result.peak_tesseract_mb = max(
-                        result.peak_tesseract_mb, outcome.peak_tesseract_mb
-                    )
                     if job.outstanding == 0:
                         _finish(job, out_dir, settings, batch.parse, manifest, result)
         if batch.parse:
@@ -259,7 +256,7 @@ def _outcome(future: Future, job: _Job, number: int) -> PageOutcome:
         reason = "the worker process died (out of memory or crashed); run again to retry"
     except Exception as error:  # a bug, or a lost Dask worker: fail this page, keep the batch
         reason = f"internal error on page {number}: {type(error).__name__}: {error}"
-    return PageOutcome(job.source, number, None, reason, 0.0, 0.0)
+    return PageOutcome(job.source, number, None, reason, 0.0)
 
 
 def _finish(

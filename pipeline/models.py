@@ -110,7 +110,6 @@ class BatchResult:
     skipped: list[Path] = field(default_factory=list)  # done by an earlier run, unchanged
     seconds: float = 0.0
     peak_worker_mb: float = 0.0  # largest resident memory of any worker process
-    peak_tesseract_mb: float = 0.0  # largest resident memory of any Tesseract run
 
     @property
     def pages(self) -> int:

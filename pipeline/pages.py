@@ -106,8 +106,7 @@ class PageOutcome:
     number: int
     page: Page | None
     error: str | None
-    peak_memory_mb: float  # the worker process's peak resident memory so far
-    peak_tesseract_mb: float  # the largest Tesseract run this worker has waited for
+    peak_memory_mb: float  # the worker process's peak resident memory so far (not Tesseract's)
 
 
 def ocr_page_of(source: Path, number: int, options: OcrOptions) -> PageOutcome:
@@ -128,10 +127,5 @@ def ocr_page_of(source: Path, number: int, options: OcrOptions) -> PageOutcome:
         error = failure.reason
     return PageOutcome(
         source=source, number=number, page=page, error=error,
-        peak_memory_mb=_peak_mb(resource.RUSAGE_SELF),
-        peak_tesseract_mb=_peak_mb(resource.RUSAGE_CHILDREN),
+        peak_memory_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,  # Linux: kB
     )
-
-
-def _peak_mb(who: int) -> float:
-    return resource.getrusage(who).ru_maxrss / 1024  # Linux reports kilobytes
