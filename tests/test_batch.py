@@ -195,6 +195,7 @@ def test_a_batch_killed_mid_way_completes_on_the_next_run(
     five_scans: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
+    inputs = {path: path.read_bytes() for path in five_scans.iterdir()}
     process = _start(five_scans, out)
     _wait_for_done(out, process)
     os.killpg(process.pid, signal.SIGKILL)  # the whole process group, as a power cut would
@@ -217,6 +218,7 @@ def test_a_batch_killed_mid_way_completes_on_the_next_run(
         assert "bảo hiểm y tế" in record["pages"][0]["text"]
     assert not list(out.glob(".*.tmp")), "no temporary file is left behind"
     assert len(pd.read_csv(out / "plans.csv")) == 5
+    assert {path: path.read_bytes() for path in five_scans.iterdir()} == inputs
 
 
 def test_sigterm_stops_the_batch_cleanly(five_scans: Path, tmp_path: Path) -> None:
