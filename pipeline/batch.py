@@ -90,8 +90,8 @@ def run_batch(
         jobs = _plan(sources, manifest, out_dir, settings, batch.force, result)
         if jobs:
             ocr.check_tesseract(options.lang)
-            with _workers(batch) as executor:
-                for job, outcome in _process(jobs, executor, options, batch, on_progress):
+            with _workers(batch) as (executor, slots):
+                for job, outcome in _process(jobs, executor, slots, options, on_progress):
                     result.peak_worker_mb = max(result.peak_worker_mb, outcome.peak_memory_mb)
                     if job.outstanding == 0:
                         _finish(job, out_dir, settings, batch.parse, manifest, result)
@@ -167,7 +167,8 @@ def _same_content(entry: Entry, sha256: str, settings: str, out_dir: Path) -> bo
 
 
 @contextmanager
-def _workers(batch: BatchOptions) -> Iterator[Executor]:
+def _workers(batch: BatchOptions) -> Iterator[tuple[Executor, int]]:
+    """The executor, and how many pages it can work on at once."""
     if batch.scheduler:
         yield from _dask_workers(batch.scheduler)
         return
@@ -178,7 +179,7 @@ def _workers(batch: BatchOptions) -> Iterator[Executor]:
         initargs=(signal.SIGINT, signal.SIG_IGN),  # Ctrl-C is the parent's to handle
     )
     try:
-        yield executor
+        yield executor, batch.jobs
     except BaseException:
         # Interrupted: stop now rather than after every queued page. Python 3.11's pool has
         # no public way to stop running workers, so terminate its processes directly.
@@ -189,7 +190,7 @@ def _workers(batch: BatchOptions) -> Iterator[Executor]:
     executor.shutdown(wait=True)
 
 
-def _dask_workers(address: str) -> Iterator[Executor]:
+def _dask_workers(address: str) -> Iterator[tuple[Executor, int]]:
     try:
         from distributed import Client
     except ImportError as error:  # pragma: no cover - distributed is a dependency
@@ -202,7 +203,7 @@ def _dask_workers(address: str) -> Iterator[Executor]:
             "check `dask scheduler` is running there"
         ) from error
     try:
-        yield client.get_executor(pure=False)
+        yield client.get_executor(pure=False), max(sum(client.nthreads().values()), 1)
     finally:
         client.close()
 
@@ -210,15 +211,15 @@ def _dask_workers(address: str) -> Iterator[Executor]:
 def _process(
     jobs: list[_Job],
     executor: Executor,
+    slots: int,
     options: OcrOptions,
-    batch: BatchOptions,
     on_progress: ProgressCallback | None,
 ) -> Iterator[tuple[_Job, PageOutcome]]:
     """Submit pages in document order, a few per worker ahead, and yield each outcome as it
     comes, so documents complete (and are saved) early and memory stays bounded."""
     total = sum(job.page_count for job in jobs)
     tasks = ((job, number) for job in jobs for number in range(1, job.page_count + 1))
-    ahead = 2 * max(batch.jobs, 1) if not batch.scheduler else 64
+    ahead = 2 * slots  # every worker has its next page waiting
     running: dict[Future, tuple[_Job, int]] = {}
     done = 0
     if on_progress is not None:
