@@ -127,22 +127,32 @@ def recover_dropped_text(
     after the whole list.
     """
     gray = pixels if pixels.ndim == 2 else cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY)
-    ink = (gray < 128).astype(np.uint8)
+    _, ink = cv2.threshold(gray, 127, 1, cv2.THRESH_BINARY_INV)  # gray < 128, in one pass
     for line in lines:
         for word in line.words:
             box = word.box
             ink[max(box.top - 8, 0) : box.top + box.height + 8,
                 max(box.left - 8, 0) : box.left + box.width + 8] = 0
-    count, labels, shapes, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    x, y, width, height = cv2.boundingRect(ink)
+    if width == 0:
+        return list(lines)
+    # Dilating grows letters by under ``reach`` px, so the box around the uncovered ink, widened
+    # by ``reach``, holds the same blocks as the whole page, often in a small part of it.
+    reach = 3 * min_height
+    left0, top0 = max(x - reach, 0), max(y - reach, 0)
+    ink = ink[top0 : y + height + reach, left0 : x + width + reach]
+    _, labels, shapes, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     heights, widths = shapes[:, cv2.CC_STAT_HEIGHT], shapes[:, cv2.CC_STAT_WIDTH]
     letter_like = (heights >= min_height // 2) & (heights <= 8 * min_height)
     letter_like &= widths <= 8 * min_height  # not rules, seal rings or specks
     letter_like[0] = False
     if not letter_like.any():
         return list(lines)
-    letters = letter_like[labels].astype(np.uint8)
-    blocks = cv2.dilate(letters, np.ones((3 * min_height, 3 * min_height), np.uint8))
-    count, _, stats, _ = cv2.connectedComponentsWithStats(blocks, connectivity=8)
+    letters = letter_like.astype(np.uint8)[labels]
+    blocks = cv2.dilate(letters, np.ones((reach, reach), np.uint8))
+    _, _, stats, _ = cv2.connectedComponentsWithStats(blocks, connectivity=8)
+    stats[:, cv2.CC_STAT_LEFT] += left0
+    stats[:, cv2.CC_STAT_TOP] += top0
     result = list(lines)
     paragraph = max((line.paragraph for line in lines), default=-1) + 1
     for left, top, width, height, _ in sorted(stats[1:].tolist(), key=lambda s: s[1]):
