@@ -19,6 +19,7 @@ SKEW_LIMIT_DEGREES = 15.0
 _SKEW_ANALYSIS_WIDTH = 1000  # px; enough for line structure, cheap to rotate many times
 _SHEET_EDGE = 100.0  # mean Sobel response along a real sheet edge; a shadow's is far softer
 _PIXELS_PER_LOOP = 1000  # a Python iteration costs about as much as a lookup of this many px
+_MAX_UPSCALED_SIDE = 4200  # px: the long side of A4 at 360 dpi, where upscaling stops
 _NEGLIGIBLE_SKEW = 0.1  # degrees: a few pixels across a 300-dpi line, which Tesseract absorbs
 
 
@@ -232,7 +233,11 @@ def upscale_factor(gray: np.ndarray, target_height: float = 27.0) -> float:
     median = float(np.median(heights))
     if median >= 0.7 * target_height:
         return 1.0
-    return round(min(4.0, target_height / median), 2)
+    # Never past A4 at 360 dpi: a sheet about that size is not low-resolution, whatever specks
+    # of noise do to the median, and enlarging it would only multiply memory and Tesseract's time.
+    ceiling = _MAX_UPSCALED_SIDE / max(gray.shape)
+    scale = min(4.0, target_height / median, ceiling)
+    return round(scale, 2) if scale >= 1.1 else 1.0
 
 
 def estimate_orientation(gray: np.ndarray) -> int:
