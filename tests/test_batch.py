@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -205,9 +206,10 @@ def test_a_batch_killed_mid_way_completes_on_the_next_run(
 
     code, output = _run(str(five_scans), "-o", str(out))
     assert code == 0, output
-    done_now, _, rest = output.partition(" documents")
-    skipped = int(rest.split(" already done")[0].rsplit(", ", 1)[1])
-    assert int(done_now.rsplit("\n", 1)[-1]) + skipped == 5 and skipped >= 1
+    summary = re.search(r"(\d+) documents, .* (\d+) already done", output)
+    assert summary, output
+    done_now, skipped = int(summary[1]), int(summary[2])
+    assert done_now + skipped == 5 and skipped >= 1
     assert [(stem, status) for stem, status, _ in _rows(out)] == [
         (f"trang-{n}", "done") for n in range(1, 6)
     ]
