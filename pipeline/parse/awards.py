@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import re
 
-from pipeline.parse.layout import Block
 from pipeline.parse.models import AwardForm
+from pipeline.parse.outline import Block
 from pipeline.parse.text import collapse, fold
 
 _AWARD = r"(?:giay khen|bang khen|co thi dua|huan chuong|huy chuong|ky niem chuong)"

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 
 from pipeline.parse.dates import NUMERIC, WORDED_TAIL, iso
-from pipeline.parse.layout import Block
 from pipeline.parse.models import LegalBasis
+from pipeline.parse.outline import Block
 from pipeline.parse.text import collapse, fold
 
 _TYPES = {

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 
-from pipeline.parse.layout import Block
 from pipeline.parse.models import Target
+from pipeline.parse.outline import Block
 from pipeline.parse.text import collapse, fold
 
 _NUM = r"\d+(?:[,.]\d+)?"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from pipeline.parse.layout import Block
 from pipeline.parse.models import Milestone
+from pipeline.parse.outline import Block
 from pipeline.parse.text import collapse, fold
 
 _DM = r"\d{1,2}/\d{1,2}(?:/\d{4})?"
