@@ -60,7 +60,7 @@ class Block:
     level: int = TEXT  # see the level constants above
     path: tuple[str, ...] = ()  # enclosing section headings' texts, outermost first
     emphasised: bool = False
-    cells: list[str] = field(default_factory=list)  # table rows only
+    cells: list[str] = field(default_factory=list)  # table rows only, empty cells kept
     label: str | None = None  # "Label: text" lines: the label
     content: str | None = None  # "Label: text" lines: the text after the label
 
@@ -264,7 +264,7 @@ def _damaged_numeral(token: str) -> bool:
 def _plain(para: Line) -> Block:
     if para.text.count("|") >= 2:
         cells = [c.strip() for c in para.text.strip("|").split("|")]
-        return Block("row", " | ".join(cells), cells=[c for c in cells if c])
+        return Block("row", " | ".join(cells), cells=cells)
     bullet = _BULLET.match(para.text)
     kind, text, level = "para", para.text, TEXT
     if bullet:
