@@ -82,4 +82,6 @@ def signature(lines: list[str]) -> tuple[str | None, str | None]:
 
 
 def _caps_line(text: str) -> bool:
-    return is_upper_text(text) and len(text.split()) <= 10 and not _BULLET.match(text)
+    """A line of the authority block; a count note of the recipients ("08 KH") is not."""
+    return (is_upper_text(text) and len(text.split()) <= 10 and not _BULLET.match(text)
+            and not text[:1].isdigit())

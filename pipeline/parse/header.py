@@ -30,7 +30,7 @@ _CONTINUES = ("xa ", "phuong ", "thi tran ", "huyen ", "quan ", "thi xa ", "than
 _CODES = {"KH": "Kế hoạch", "QĐ": "Quyết định", "NQ": "Nghị quyết", "CT": "Chỉ thị",
           "TB": "Thông báo", "HD": "Hướng dẫn", "CTr": "Chương trình", "BC": "Báo cáo",
           "TTr": "Tờ trình", "PA": "Phương án", "ĐA": "Đề án"}
-_LOWER_WORDS = {"ủy", "uỷ", "ban", "nhân", "dân", "phòng", "sở", "thường", "trực", "và", "xã",
+_LOWER_WORDS = {"ủy", "uỷ", "ban", "nhân", "dân", "phòng", "sở", "trực", "và", "xã",
                 "phường", "huyện", "tỉnh", "quận", "thị", "trấn", "thành", "phố", "hội", "đồng"}
 
 
@@ -81,7 +81,23 @@ def issuer_name(lines: list[str]) -> str | None:
             bodies[-1] = f"{bodies[-1]} {line}"
         else:
             bodies.append(line)
-    return ", ".join(_sentence_case(body) for body in bodies) or None
+    names = [_sentence_case(body) for body in bodies]
+    if len(names) < 2:
+        return names[0] if names else None
+    return _under_parent(names[-1], names[-2])
+
+
+_PEOPLES_COMMITTEE = re.compile(r"^(?:uy ban nhan dan|ubnd)\s+(\S.*)$")
+_AGENCY = re.compile(r"^(?:so|phong|ban|chi cuc|cuc|trung tam|van phong|thanh tra)\b")
+
+
+def _under_parent(body: str, parent: str) -> str:
+    """A body printed under its parent (FIELDS.md): the body, then the parent; an agency of a
+    People's Committee is named with the committee's locality only ("Sở Xây dựng tỉnh X")."""
+    committee = _PEOPLES_COMMITTEE.match(fold(parent))
+    if committee and _AGENCY.match(fold(body)):
+        return f"{body} {parent[committee.start(1):]}"
+    return f"{body} {parent}"
 
 
 def _sentence_case(text: str) -> str:
@@ -132,16 +148,54 @@ def doc_type_from(number: str | None, text: str) -> str | None:
     return DOC_TYPES[named.group(1)] if named else None
 
 
-def title_fields(title: str | None) -> tuple[str | None, str | None]:
-    """(movement, period) as named in the title."""
+_LAUNCH = re.compile(r"\b(?:phong trao(?: thi dua)?|dot thi dua|cuoc thi dua)\b")
+_UNQUOTED_END = re.compile(r"\s+(?:giai doan|nhiem ky|nam \d{4}|tren dia ban)\b.*$")
+_DATE_IN_TITLE = re.compile(
+    r"\bngay\s+\d{1,2}\s*(?:thang\s+\d{1,2}\s+nam\s+\d{4}|/\s*\d{1,2}\s*/\s*\d{4})"
+    r"|\b\d{1,2}/\d{1,2}/\d{4}|\bso\s+\S+/\S+"
+)
+_OPEN_SPAN = re.compile(r"\b(?:tu nay )?den (?:het )?nam\s+\d{4}")
+
+
+def title_fields(title: str | None, body: str = "") -> tuple[str | None, str | None]:
+    """(movement, period) as named in the title (FIELDS.md).
+
+    The movement is the quoted name that follows "phong trào"/"đợt thi đua"; unquoted, the
+    phrase after those words, written as the body quotes it when it does. A campaign month or
+    a programme is no movement. The period is the title's span of years; the dates of cited
+    documents and open spans ("đến năm 2020") are not periods.
+    """
     if not title:
         return None, None
-    quoted = _QUOTED.search(title)
-    movement = collapse(quoted.group(1)) if quoted else None
     folded = fold(title)
+    return _movement(title, folded, body), _period(folded)
+
+
+def _movement(title: str, folded: str, body: str) -> str | None:
+    launch = _LAUNCH.search(folded)
+    if not launch:
+        return None
+    quoted = _QUOTED.search(title, launch.end())
+    if quoted and not folded[launch.end():quoted.start()].strip(" ,:-"):
+        return collapse(quoted.group(1))
+    if quoted:
+        return None
+    phrase = _UNQUOTED_END.sub("", folded[launch.end():]).strip(" ,:-")
+    if len(phrase.split()) < 2:
+        return None
+    for match in _QUOTED.finditer(body):
+        if fold(collapse(match.group(1))).casefold() == collapse(phrase):
+            return collapse(match.group(1))  # the body's casing
+    printed = title[launch.end():launch.end() + len(phrase) + 1]
+    return collapse(printed).strip(" ,:-")
+
+
+def _period(folded: str) -> str | None:
+    folded = _DATE_IN_TITLE.sub(" ", folded)
     span = _PERIOD.search(folded)
     if span:
         first, last = (g for g in span.groups() if g)
-        return movement, f"{first}-{last}"
+        return f"{first}-{last}"
+    folded = _OPEN_SPAN.sub(" ", folded)
     year = _YEAR.search(folded)
-    return movement, year.group(1) if year else None
+    return year.group(1) if year else None

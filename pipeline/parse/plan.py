@@ -20,8 +20,8 @@ def parse_plan(text: str) -> PlanFields:
     layout = split_document(text)
     number, place, date, issuer_lines = header.cut_header(layout.header)
     title = collapse(" ".join(layout.title)) or None
-    movement, period = header.title_fields(title)
     body_text = " ".join(block.text for block in layout.body)
+    movement, period = header.title_fields(title, body_text)
     signer_name, signer_title = closing.signature(layout.closing)
     return PlanFields(
         doc_type=layout.doc_type or header.doc_type_from(number, body_text),
