@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from pipeline.parse.authority import repair_authority
-from pipeline.parse.layout import NOI_NHAN, is_authority, is_person_name
+from pipeline.parse.parts import NOI_NHAN, is_authority, is_person_name
 from pipeline.parse.text import collapse, fold, is_upper_text
 
 _BULLET = re.compile(r"^[-+*•–—➢►▪◦○·✓]\s*")

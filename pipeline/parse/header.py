@@ -11,7 +11,7 @@ import re
 
 from pipeline.parse import gazetteer
 from pipeline.parse.dates import iso
-from pipeline.parse.layout import DOC_TYPES, MOTTO
+from pipeline.parse.parts import DOC_TYPES, MOTTO
 from pipeline.parse.text import collapse, fold, is_upper_text
 
 _NUMBER = re.compile(r"\bs[o6ô0]\s*[:;.]\s*((?:[\w.-]*\s?/\s?)+[\w.&-]*[\w&])")

@@ -37,6 +37,7 @@ _DOTTED = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){1,2})\.?\s+(\S.*)$")
 _ARABIC = re.compile(r"^(\d{1,2})\s*(?:[.)]|[-–](?=\s*[^\W\d_]))\s*(\S.*)$")
 _LETTER = re.compile(r"^([a-zđ])\s*[.)/]\s+(\S.*)$")
 _PAREN = re.compile(r"^\((\d{1,2}|[a-zđ])\)\s*(\S.*)$")
+_ARTICLE = re.compile(r"^(Điều\s+\d{1,3})\s*[.:]\s*(\S.*)$", re.IGNORECASE)  # a decision's
 # "bờ)", "á)": a letter item after OCR correction took it for a syllable
 _DAMAGED_LETTER = re.compile(r"^([^\W\d_A-ZĐ][^\W\d_]?)\)\s+(\S.*)$")
 _BULLET = re.compile(r"^([-+*•–—➢►▪◦○·✓])\s*(\S.*)$")
@@ -77,6 +78,7 @@ def numbered(text: str) -> bool:
 def starts_block(text: str) -> bool:
     return bool(
         numbered(text)
+        or _ARTICLE.match(text)
         or _DAMAGED_LETTER.match(text)
         or _PAREN.match(text)
         or _BULLET.match(text)
@@ -161,6 +163,11 @@ def _numbered_block(
     para: Line, has_roman: bool, last_roman: int, next_part: int, last_letter: str | None
 ) -> Block | None:
     text = para.text
+    article = _ARTICLE.match(text)
+    if article:  # "Điều 1. …": a section titled by its first sentence
+        heading = re.split(r"(?<!\d)\.(?:\s|$)", article.group(2))[0]
+        return Block("heading", _heading_text(heading), number=article.group(1),
+                     level=ROMAN_PART, emphasised=para.emphasised)
     roman = _ROMANISH.match(text)
     if roman:
         token, rest = roman.groups()
