@@ -21,7 +21,7 @@ _GIVES = re.compile(rf"\b({_AUTHORITY}[^,;.]*?)\s+tang\s+({_AWARD})\b")
 _TITLE = re.compile(r"\bdanh hieu\s+[“\"]([^”\"]+)[”\"](?:\s*,\s*[“\"][^”\"]+[”\"])*")
 _KINDS = re.compile(
     r"\bkhen thuong (hang nam|thuong xuyen|dot xuat|theo dot(?:, chuyen de)?|chuyen de"
-    r"|so ket, tong ket|tong ket[^,;.:]*)"
+    r"|so ket, tong ket|tong ket(?:(?! va )[^,;.:])*)"
     r"|\b((?:so ket|tong ket)(?:, tong ket)?(?: [^,;.]{0,40}?)?) (?:va|,) khen thuong\b"
 )
 # "Tổng kết phong trào, trình cấp có thẩm quyền xem xét, khen thưởng cho …": commendation at a
@@ -30,6 +30,9 @@ _SUMMING_UP = re.compile(
     r"\b((?:so ket|tong ket) (?!va\b)[^,;.:]{1,40}?)(?:,[^.;:]{1,60}?)?,? (?:va )?khen thuong"
     r"(?= (?:cho|doi voi) )"
 )
+# "Các hình thức khen thưởng gồm: Huân chương Lao động; Bằng khen …; Giấy khen": a list of forms
+_LISTED = re.compile(r"\bhinh thuc khen thuong\b[^:]{0,40}:")
+_LIST_ITEM = re.compile(rf"^{_AWARD}\b")
 _HEADING = re.compile(r"^(khen thuong|bieu duong, khen thuong)\b")
 _TO = re.compile(r"\b(?:cho|doi voi)\s+([^;.]+?)(?=\s+(?:co thanh tich|theo|de)\b|[;.]|$)")
 _WHEN = re.compile(r"\b(hang nam|cuoi nam|so ket|tong ket|dot xuat|ket thuc [^,;.]+)")
@@ -64,6 +67,12 @@ def award_forms(body: list[Block]) -> list[AwardForm]:
             for match in _TITLE.finditer(folded):
                 for name in re.findall(r"“[^”]+”|\"[^\"]+\"", text[match.start(1) - 1:match.end()]):
                     _add(forms, f"Danh hiệu {name}", _to(text, folded, match.end()), when)
+        listed = _LISTED.search(folded)
+        if listed:
+            for item in re.split(r"[;,]", text[listed.end():]):
+                item = collapse(item).strip(" .")
+                if _LIST_ITEM.match(fold(item)) and len(item.split()) <= 12:
+                    _add(forms, item, _to(text, folded, listed.end()), when)
         for match in _KINDS.finditer(folded):
             group = 1 if match.group(1) else 2  # "khen thưởng X" or "X và khen thưởng"
             label = text[match.start(group):match.end(group)]

@@ -25,7 +25,9 @@ _TYPES = {
 }
 _TYPE_RE = "|".join(sorted(map(re.escape, _TYPES), key=len, reverse=True))
 # Symbols: 24/2021/QH15, 1705/QĐ-TTg, 09-NQ/TU, 202/KH-UBND (a letter code is required).
-_NUMBER = re.compile(r"(?<![\w/])(\d{1,5}(?:/\d{4})?[/-](?:[^\W\d_][\w&.]*)(?:[/-][\w&]+)*)")
+_NUMBER = re.compile(
+    r"(?<![\w/])(\d{1,5}(?:/\d{4})?[/-](?:[^\W\d_][\w&.]*)(?:[/-](?:\s(?=[A-ZĐ]{2}))?[\w&]+)*)"
+)  # "27/NQ- TW" as printed
 _TYPE_BEFORE = re.compile(rf"\b({_TYPE_RE})\b(?:(?!\b(?:{_TYPE_RE})\b)[^;])*?\s*$")
 _DATE_AFTER = re.compile(rf"^\s*,?\s*(?:ngay\s*)?(?:{NUMERIC}|{WORDED_TAIL})")
 _OF = re.compile(r"^\s*,?\s*cua\s+")
@@ -92,6 +94,8 @@ def _named(text: str, folded: str) -> list[LegalBasis]:
             not text[match.end()].isupper()
             or re.match(r"[^;.]{0,80}?\bso\s+\d", tail)
             or folded[:match.start()].endswith("cua ")  # a law named inside a subject
+            # "Luật số 97/2025/QH15 về sửa đổi … của Luật A, Luật B": inside that citation
+            or _NUMBER.search(text[_clause_start(folded, match.start()):match.start()])
         ):
             continue  # cited by number: handled with the numbered ones
         doc_type = _TYPES[match.group(1)]
@@ -103,6 +107,10 @@ def _named(text: str, folded: str) -> list[LegalBasis]:
         else:
             items.append(LegalBasis(doc_type, None, date, None, name or None))
     return items
+
+
+def _clause_start(folded: str, at: int) -> int:
+    return max(folded.rfind(";", 0, at), folded.rfind(". ", 0, at)) + 1
 
 
 def _date_after(folded: str, at: int) -> tuple[str | None, int]:
