@@ -39,7 +39,8 @@ _INLINE = re.compile(
     r"|quy\s+[ivx]+\s*/\s*\d{4}(?:\s*,\s*quy\s+[ivx]+\s*/\s*\d{4})*(?:\s+va thuong xuyen)?"
     r"|(?:theo\s+)?dinh ky\s+(?:ngay\s+\d{1,2}\s+(?:cua|hang)\s+[^,.;]*?(?=\s+cac\b|,|$)"
     r"|\d+\s+thang(?:,\s*\d+\s+thang)*(?:\s+va\s+(?:mot|\d+)\s+nam)?|hang\s+(?:nam|quy|thang))"
-    r"|hang nam\s*\((?:truoc|cham nhat)[^)]*\))"
+    r"|hang nam\s*\((?:truoc|cham nhat)[^)]*\)"
+    rf"|(?<=\()\s*ngay\s+{_DM}(?=\s*\)))"
 )
 _AGENT = re.compile(
     r"^((?:ubnd|uy ban|phong|ban|so|cac|truong|hoi dong|trung tam|cong chuc|can bo)\b[^;:]*?)"
@@ -205,6 +206,15 @@ def _sentence_milestones(block: Block) -> list[Milestone]:
             right = cut if cut >= 0 else right
         when = re.sub(r"^(?:thời gian hoàn thành|theo)\s+", "", text[match.start():match.end()],
                       flags=re.IGNORECASE)
+        if _bracketed(text, match.start(), match.end()):
+            # "Triển khai Tháng hành động (từ ngày 15/11 đến ngày 15/12) và …": the phrase
+            # before the bracket, back to the clause's start
+            opening = text.rfind("(", 0, match.start())
+            cuts = [m.end() for m in re.finditer(r", | và |: ", text[left:opening])
+                    if not _in_quotes(text[left:opening], m.start())]
+            start = left + (cuts[-1] if cuts else 0)
+            found.append(_milestone(when, text[start:opening]))
+            continue
         before = text[left:match.start()].rstrip(" ,")
         after = text[match.end():right].strip(" ,.")
         if not before.strip():
@@ -215,6 +225,15 @@ def _sentence_milestones(block: Block) -> list[Milestone]:
         what = re.sub(r"\s*\(\s*\)", "", what)  # "(trong năm 2013)" taken out whole
         found.append(_milestone(when, what, lead_removed=dropped))
     return found
+
+
+def _in_quotes(text: str, at: int) -> bool:
+    return text.count("“", 0, at) > text.count("”", 0, at)
+
+
+def _bracketed(text: str, start: int, end: int) -> bool:
+    """The time phrase is all that stands in its brackets."""
+    return text[:start].rstrip().endswith("(") and text[end:].lstrip().startswith(")")
 
 
 def _clause_cut(text: str, start: int, end: int) -> int:
@@ -242,6 +261,9 @@ def _milestone(when: str, what: str, lead_removed: bool = False) -> Milestone:
     responsible and the task starts at its verb."""
     when, what = collapse(when).strip(" ,;:"), collapse(what).strip(" ,;:.")
     what = what.rstrip("/").rstrip(".")
+    label = re.match(r"^([^:]{2,40}):\s*", what)
+    if label and _ATTRIBUTE.match(fold(label.group(1))):
+        what = what[label.end():]  # "Nội dung: Triển khai …": the task after its label
     agent = _AGENT.match(fold(what))
     who = what[:agent.end(1)] if agent else None
     if agent and lead_removed:
