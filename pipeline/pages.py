@@ -15,7 +15,7 @@ from pathlib import Path
 import cv2
 import pytesseract
 
-from pipeline import correct, layout, ocr, preprocess
+from pipeline import correct, ocr, preprocess, reading_order
 from pipeline.errors import InputError, OutputError
 from pipeline.inputs import PageImage, read_pages
 from pipeline.models import Document, Page
@@ -50,7 +50,7 @@ def ocr_page(
         recovered = ocr.recover_dropped_text(
             pixels, lines, lang=options.lang, timeout=options.timeout
         )
-        lines = layout.reading_order(recovered, width)
+        lines = reading_order.reading_order(recovered, width)
         if options.correct:
             correct.correct_lines(lines, options.lang)
     return Page(
