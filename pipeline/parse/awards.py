@@ -15,7 +15,10 @@ _AUTHORITY = (
     r"(?:chu tich|thu tuong|bo truong|giam doc|ubnd|uy ban|ban thuong truc|ban chap hanh"
     r"|hoi dong|tinh uy|huyen uy|thanh uy)"
 )
-_STOP = r"(?=\s+(?:cho|tang|doi voi|de|va cac|ve|nam|khi|theo)\b|[,;.:)(]|$)"
+_STOP = (
+    r"(?=\s+(?:cho|tang|doi voi|de|va cac|ve|nam|khi|theo|de nghi|hoan thien|xet|trinh)\b"
+    r"|[,;.:)(|]|$)"
+)
 _OF = re.compile(rf"\b({_AWARD})(\s+cua\s+{_AUTHORITY}.*?)?{_STOP}")
 _GIVES = re.compile(rf"\b({_AUTHORITY}[^,;.]*?)\s+tang\s+({_AWARD})\b")
 _TITLE = re.compile(r"\bdanh hieu\s+[“\"]([^”\"]+)[”\"](?:\s*,\s*[“\"][^”\"]+[”\"])*")
@@ -47,9 +50,11 @@ def award_forms(body: list[Block]) -> list[AwardForm]:
                 target = re.match(r"^khen thuong doi voi\s+(?:doi voi\s+)?(.+)$", folded)
                 awarded_to = text[target.start(1):] if target else None
                 _add(forms, text, awarded_to, _when(text, folded))
-            continue
+            if len(text.split()) <= 12:
+                continue  # a short heading names a topic; a long one is an item with its text
         when = _when(text, folded)
-        givers = list(_GIVES.finditer(folded))
+        # "A đề nghị tặng Bằng khen của B": B gives it, A only proposes
+        givers = [g for g in _GIVES.finditer(folded) if not folded.startswith(" cua ", g.end())]
         for match in givers:
             form = f"{text[match.start(2):match.end(2)]} của {_authority(text, match)}"
             _add(forms, form, _to(text, folded, match.end()), when)
@@ -96,8 +101,10 @@ def _is_award_heading(block: Block, folded: str) -> bool:
 
 
 def _authority(text: str, giver: re.Match) -> str:
-    return re.sub(r"^(?:đề nghị|trình)\s+", "", text[giver.start(1):giver.end(1)],
-                  flags=re.IGNORECASE)
+    """The giver: what follows the last "đề nghị"/"trình" of the phrase before "tặng"."""
+    phrase = text[giver.start(1):giver.end(1)]
+    cut = [m.end() for m in re.finditer(r"(?:^|\s)(?:đề nghị|trình)\s+", phrase, re.IGNORECASE)]
+    return phrase[cut[-1]:] if cut else phrase
 
 
 def _add(forms: dict[str, AwardForm], form: str, awarded_to: str | None, when: str | None):

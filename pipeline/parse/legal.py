@@ -20,7 +20,7 @@ _TYPES = {
         "Hiến pháp", "Bộ luật", "Luật", "Pháp lệnh", "Nghị quyết liên tịch", "Nghị quyết",
         "Nghị định", "Quyết định", "Thông tư liên tịch", "Thông tư", "Chỉ thị", "Kế hoạch",
         "Hướng dẫn", "Công văn", "Văn bản", "Thông báo", "Kết luận", "Chương trình", "Đề án",
-        "Quy định", "Quy chế", "Điều lệ", "Công điện",
+        "Quy định", "Quy chế", "Điều lệ", "Công điện", "Tờ trình", "Biên bản", "Báo cáo",
     )
 }
 _TYPE_RE = "|".join(sorted(map(re.escape, _TYPES), key=len, reverse=True))
@@ -38,11 +38,15 @@ _STOP = re.compile(
 _SUBJECT_END = re.compile(r";|\.(?:\s|$)|\(sau day|\s*,\s*(?:ban|uy ban|ubnd|phong|so)\s|$")
 _NAMED = re.compile(r"\b(luat|bo luat|phap lenh|hien phap|nghi quyet)\b\s+(?!so\b)(?=[^\W\d_])")
 _CODES = {"QH": "Luật", "NĐ": "Nghị định", "QĐ": "Quyết định", "NQ": "Nghị quyết",
-          "TT": "Thông tư", "CT": "Chỉ thị", "KH": "Kế hoạch", "HD": "Hướng dẫn"}
+          "TT": "Thông tư", "CT": "Chỉ thị", "KH": "Kế hoạch", "HD": "Hướng dẫn",
+          "TTr": "Tờ trình", "BB": "Biên bản", "BC": "Báo cáo", "TB": "Thông báo"}
 _ISSUERS = {"CP": "Chính phủ", "TTg": "Thủ tướng Chính phủ"}
 
 
-def legal_basis(body: list[Block]) -> list[LegalBasis]:
+def legal_basis(body: list[Block], own_number: str | None = None) -> list[LegalBasis]:
+    """Every instrument cited, once each, in its first printed form; the document itself
+    ("Kèm theo Quyết định số …" over its appendix) is not one."""
+    own = re.sub(r"\s", "", own_number or "").casefold()
     found: dict[str, LegalBasis] = {}
     order: list[LegalBasis] = []
     first_heading = next((i for i, b in enumerate(body) if b.kind == "heading"), len(body))
@@ -59,7 +63,7 @@ def legal_basis(body: list[Block]) -> list[LegalBasis]:
                     order.append(item)
         for match in _NUMBER.finditer(text):
             item = _cited(text, folded, match)
-            if item is None:
+            if item is None or (own and re.sub(r"\s", "", item.number or "").casefold() == own):
                 continue
             same = found.get(item.number.casefold()) or _same_instrument(order, item)
             if same:

@@ -48,6 +48,7 @@ _SIGNING_MARKS = {"TM", "KT", "TL", "TUQ", "Q", "TP"}  # "TM. ỦY BAN…", "KT.
 _LABEL = re.compile(r"^([^:;]{2,70}?)\s*:\s*(\S.*)$")
 _TIME_LABEL = re.compile(r"^(?:nam|thang|quy|tu|truoc|den|giai doan|dot|ngay|cham nhat)\b.*\d")
 # the body's closing sentence ("… thực hiện./."), which belongs to no item
+_NOTE = re.compile(r"^\([^()]*\)\.?$")  # "(Có danh sách kèm theo)": a note on the whole list
 _CLOSING_REMARK = re.compile(r"(?:\./\.?|\.\s*/)\s*$")
 
 
@@ -154,6 +155,8 @@ def outline(lines: list[Line]) -> list[Block]:
         if block.number is not None:
             last_letter = block.number if block.level == LETTER else None
         blocks.append(block)
+        if _ARTICLE.match(para.text):
+            blocks.append(Block("para", para.text, emphasised=para.emphasised))  # its content
     _mark_sections(blocks)
     _set_paths(blocks)
     return blocks
@@ -225,7 +228,7 @@ def _mark_sections(blocks: list[Block]) -> None:
         following = blocks[i + 1] if i + 1 < len(blocks) else None
         under = following is not None and following.level > block.level and not (
             following.kind == "para" and following.number is None
-            and _CLOSING_REMARK.search(following.text)
+            and (_CLOSING_REMARK.search(following.text) or _NOTE.match(following.text))
         )
         rest = _strip_number(block.text)
         if under:

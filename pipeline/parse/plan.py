@@ -11,6 +11,8 @@ from pipeline.parse.targets import targets
 from pipeline.parse.text import collapse
 from pipeline.parse.timeline import timeline
 
+PLAN = "Kế hoạch"
+
 
 def parse_plan(text: str) -> PlanFields:
     """All fields of one document (a plan, or any other type's header fields); what the text
@@ -23,10 +25,13 @@ def parse_plan(text: str) -> PlanFields:
     title = collapse(" ".join(parts.title)) or None
     body_text = " ".join(block.text for block in parts.body)
     movement, period = header.title_fields(title, body_text)
+    doc_type = parts.doc_type or header.doc_type_from(number, body_text)
+    if doc_type != PLAN:
+        movement = None  # only a plan launches or organises a movement (FIELDS.md)
     signer_name, signer_title = closing.signature(parts.closing)
     whole = parts.body + parts.appendix  # appendices hold schedules, awards and citations too
     return PlanFields(
-        doc_type=parts.doc_type or header.doc_type_from(number, body_text),
+        doc_type=doc_type,
         doc_number=number,
         issuer=header.issuer_name(issuer_lines),
         place=place,
@@ -37,7 +42,7 @@ def parse_plan(text: str) -> PlanFields:
         signer_name=signer_name,
         signer_title=signer_title,
         recipients=parts.addressees + closing.recipients(parts.closing),
-        legal_basis=legal_basis(whole),
+        legal_basis=legal_basis(whole, number),
         targets=targets(parts.body, period),
         award_forms=award_forms(whole),
         timeline=timeline(whole),

@@ -58,7 +58,7 @@ _ATTRIBUTE = re.compile(
     r"|nhiem vu|noi dung(?:, bien phap)?|bien phap|co quan thuc hien|don vi thuc hien)\b"
 )
 _LEAD_BODY = re.compile(r"^(?:(?:don vi|co quan)\b.*\bchu tri\b|chu tri\b)")
-_TIMED = re.compile(r"\d|\b(?:hang|dinh ky\s+\S)")
+_TIMED = re.compile(r"\d|\b(?:hang (?:nam|quy|thang|tuan|ngay)|dinh ky\s+\S)")
 
 
 def timeline(body: list[Block]) -> list[Milestone]:
@@ -67,10 +67,9 @@ def timeline(body: list[Block]) -> list[Milestone]:
     header: list[str] | None = None  # the current table's header row
     for index, block in enumerate(body):
         if block.kind == "row":
-            if header is None or _is_header(block.cells):
-                header = block.cells if _is_header(block.cells) else None
-                if header is not None:
-                    continue
+            if (index == 0 or body[index - 1].kind != "row") and _is_header(block.cells):
+                header = block.cells  # a table's first row names its columns
+                continue
             found = _row(block.cells, header)
         else:
             header = None
@@ -279,7 +278,7 @@ _HEAD_LEAD = re.compile(r"\bchu tri\b|^(?:co quan|don vi|nguoi)(?: thuc hien)?$"
 def _is_header(cells: list[str]) -> bool:
     """A table's header row: it names a time column and holds no dates of its own."""
     folded = [fold(c) for c in cells]
-    return any(_HEAD_TIME.search(c) for c in folded) and not any(
+    return any(_HEAD_TIME.search(c) and len(c.split()) <= 6 for c in folded) and not any(
         re.search(r"\d{4}|\d/\d", c) for c in folded
     )
 
