@@ -355,3 +355,83 @@ def test_commendation_at_a_summing_up():
     # "công tác thi đua, khen thưởng" is the work summed up, not a commendation
     assert not any("công tác" in form for form, _ in forms)
     assert not any(form.endswith(" và") for form, _ in forms)
+
+
+def test_ocr_damaged_keywords_still_find_the_closing_and_addressees():
+    text = (
+        "SỞ Y TẾ\nSố: 88/SYT-NV\nV/v tăng cường phòng chống\nsốt xuất huyết mùa mưa\n"
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n"
+        "Hà Tĩnh, ngày 4 tháng 8 năm 2025\n"
+        "Kính gùi:\n- Trung tâm Y tế các huyện;\n- Bệnh viện đa khoa tỉnh.\n"
+        "Sở Y tế đề nghị các đơn vị báo cáo số ca mắc trước ngày 30/8/2025./.\n"
+        "Nơ1 nhặn:\n- Như trên;\n- Lưu: VT.\nKT. GIÁM ĐỐC\nPHÓ GIÁM ĐỐC\nĐặng Thị Mai\n"
+    )
+    fields = parse_plan(text)
+    assert fields.doc_type == "Công văn"
+    assert fields.title == "tăng cường phòng chống sốt xuất huyết mùa mưa"
+    assert fields.recipients == [
+        "Trung tâm Y tế các huyện", "Bệnh viện đa khoa tỉnh", "Như trên", "Lưu: VT",
+    ]
+    assert fields.signer_title == "KT. GIÁM ĐỐC / PHÓ GIÁM ĐỐC"
+    assert fields.signer_name == "Đặng Thị Mai"
+    assert (fields.timeline[0].when, fields.timeline[0].what) == (
+        "trước ngày 30/8/2025", "Sở Y tế đề nghị các đơn vị báo cáo số ca mắc"
+    )
+
+
+def test_a_sentence_that_starts_like_a_keyword_is_running_text():
+    text = (
+        "KẾ HOẠCH\nDọn vệ sinh\n\nI. NỘI DUNG\n"
+        "Nơi nhận rác thải tập trung tại bãi phía đông thôn.\n- Các thôn dọn vệ sinh./.\n"
+        "Nơi nhận:\n- Các thôn;\n- Lưu: VT.\nCHỦ TỊCH\nLê Văn Tâm\n"
+    )
+    fields = parse_plan(text)
+    assert fields.recipients == ["Các thôn", "Lưu: VT"]
+
+
+def test_a_capital_heading_wrapped_onto_a_second_line_is_one_section():
+    text = (
+        "KẾ HOẠCH\nPhòng cháy chữa cháy năm 2025\n\n"
+        "I. TỔ CHỨC THỰC HIỆN CÁC BIỆN PHÁP PHÒNG CHÁY, CHỮA CHÁY TẠI CÁC KHU DÂN CƯ VÀ\n"
+        "CƠ SỞ SẢN XUẤT, KINH DOANH\n- Kiểm tra các cơ sở.\n"
+    )
+    assert [(s.number, s.heading) for s in parse_plan(text).sections] == [
+        ("I", "TỔ CHỨC THỰC HIỆN CÁC BIỆN PHÁP PHÒNG CHÁY, CHỮA CHÁY TẠI CÁC KHU DÂN CƯ VÀ "
+              "CƠ SỞ SẢN XUẤT, KINH DOANH"),
+    ]
+
+
+def test_time_attributes_belong_to_their_task_and_its_lead():
+    text = (
+        "KẾ HOẠCH\nChuyển đổi số năm 2025\n\nI. NHIỆM VỤ\n"
+        "1. Số hóa hồ sơ một cửa\n"
+        "a) Nhiệm vụ: Số hóa toàn bộ hồ sơ tiếp nhận tại bộ phận một cửa.\n"
+        "b) Cơ quan thực hiện:\n- Đơn vị chủ trì: Văn phòng UBND xã.\n"
+        "- Đơn vị phối hợp: Các thôn.\n"
+        "c) Thời gian thực hiện: Hoàn thành trong quý III/2025.\n"
+        "2. Tập huấn kỹ năng số\n- Tập huấn cho cán bộ, công chức.\n"
+        "Đơn vị chủ trì: Công chức Văn hóa - Xã hội.\n"
+        "Thời gian thực hiện: Hằng năm.\n"
+        "- Tập huấn cho tổ công nghệ số cộng đồng.\n"
+        "Thời gian thực hiện: Thường xuyên.\n"
+    )
+    fields = parse_plan(text)
+    assert [(m.when, m.what, m.who) for m in fields.timeline] == [
+        ("Hoàn thành trong quý III/2025", "Số hóa hồ sơ một cửa", "Văn phòng UBND xã"),
+        ("Hằng năm", "Tập huấn cho cán bộ, công chức", "Công chức Văn hóa - Xã hội"),
+    ]  # "Thường xuyên" alone is no time
+    assert ("c", "Thời gian thực hiện") in [(s.number, s.heading) for s in fields.sections]
+
+
+def test_schedule_table_read_by_its_header_columns():
+    text = (
+        "KẾ HOẠCH\nTổ chức Hội khỏe Phù Đổng năm 2025\n\nI. TIẾN ĐỘ\n"
+        "TT | Nội dung | Thời gian thực hiện | Cơ quan chủ trì | Cơ quan phối hợp\n"
+        "1 | Ban hành điều lệ giải | Tháng 3/2025 | Phòng Giáo dục | Các trường\n"
+        "2 | Tổ chức thi đấu vòng loại | Thường xuyên | Các trường | \n"
+        "3 | Tổng kết, trao giải | Trước ngày 30/5/2025 | Phòng Giáo dục | Các trường\n"
+    )
+    assert [(m.when, m.what, m.who) for m in parse_plan(text).timeline] == [
+        ("Tháng 3/2025", "Ban hành điều lệ giải", "Phòng Giáo dục"),
+        ("Trước ngày 30/5/2025", "Tổng kết, trao giải", "Phòng Giáo dục"),
+    ]

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 
 from pipeline.parse.authority import repair_authority
-from pipeline.parse.parts import NOI_NHAN, is_authority, is_person_name
-from pipeline.parse.text import collapse, fold, is_upper_text
+from pipeline.parse.parts import is_authority, is_person_name, noi_nhan_end
+from pipeline.parse.text import collapse, is_upper_text
 
 _BULLET = re.compile(r"^[-+*•–—➢►▪◦○·✓]\s*")
 _TRAILING_CAPS = re.compile(r"[;,]\s*((?:[A-ZĐÀ-Ỹ.]+\s*){2,})$")
@@ -18,12 +18,11 @@ _TRAILING_CAPS = re.compile(r"[;,]\s*((?:[A-ZĐÀ-Ỹ.]+\s*){2,})$")
 
 def recipients(lines: list[str]) -> list[str]:
     """The bullets under "Nơi nhận", a wrapped bullet joined back, end marks dropped."""
-    start = next((i for i, t in enumerate(lines) if NOI_NHAN.match(fold(t))), None)
+    start = next((i for i, t in enumerate(lines) if noi_nhan_end(t) is not None), None)
     if start is None:
         return []
     items: list[str] = []
-    head = NOI_NHAN.sub("", fold(lines[start]))
-    first = lines[start][len(lines[start]) - len(head):].strip()
+    first = lines[start][noi_nhan_end(lines[start]) or 0:].strip()
     for text in ([first] if _BULLET.match(first) else []) + lines[start + 1:]:
         if not text:
             continue
@@ -58,9 +57,9 @@ def signature(lines: list[str]) -> tuple[str | None, str | None]:
     """
     cleaned: list[str] = []
     for text in lines:
-        head = NOI_NHAN.match(fold(text))
-        if head:
-            text = text[head.end():].strip()
+        head = noi_nhan_end(text)
+        if head is not None:
+            text = text[head:].strip()
         text, position = _split_authority(text)
         text = position or text
         if text:

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 
 from pipeline.parse.outline import Block, numbered, outline
-from pipeline.parse.text import clean_lines, collapse, fold, is_junk, is_upper_text
+from pipeline.parse.text import clean_lines, collapse, fold, is_junk, is_upper_text, keyword_end
 
 # Types of administrative documents (Appendix III, table of abbreviations), folded -> printed.
 DOC_TYPES = {
@@ -40,13 +40,21 @@ _NUMBER_LINE = re.compile(r"^s[o6ô0]\s*[:;.]")
 _PLACE_DATE = re.compile(r",\s*ngay\b.*\bnam\s+\d{4}")
 _SIGNING_MARKS = {"TM", "KT", "TL", "TUQ", "Q", "TP"}  # "TM. ỦY BAN…", "KT. CHỦ TỊCH"
 _SIGNED = re.compile(r"^\((?:da ky|ky[,\s].*|ky ten.*)\)$")
-NOI_NHAN = re.compile(r"^n[o0]i\s*nh[a-z]n\s*:?")
 _VV = re.compile(r"^v\s*/\s*v\b\s*[:.]?\s*")
-_KINH_GUI = re.compile(r"^k[i1l]nh\s*g[u]i\s*[:;.]?\s*")
 _APPENDIX = re.compile(r"^(?:phu luc\b|\(\s*(?:ban hanh )?kem theo\b)")
 _ROLE_WORDS = re.compile(
     r"\b(chu tich|truong|giam doc|bi thu|thuong truc|tm\.|kt\.|tl\.|tuq\.|q\.|pho|uy vien)"
 )
+
+
+def noi_nhan_end(text: str) -> int | None:
+    """End of a "Nơi nhận:" heading at the start of the line, OCR damage tolerated."""
+    return keyword_end(text, "noi nhan", 2)
+
+
+def kinh_gui_end(text: str) -> int | None:
+    """End of a "Kính gửi:" at the start of the line, OCR damage tolerated."""
+    return keyword_end(text, "kinh gui", 2)
 
 
 @dataclass
@@ -82,7 +90,7 @@ def is_authority(text: str) -> bool:
         is_upper_text(text)
         and len(text.split()) <= 10
         and not numbered(text)
-        and not NOI_NHAN.match(fold(text))
+        and noi_nhan_end(text) is None
         and bool(_ROLE_WORDS.search(fold(text)) or re.match(r"^[A-ZĐ]{1,4}\.\s", text))
     )
 
@@ -145,7 +153,7 @@ def _letter_title(texts: list[str], at: int) -> tuple[list[str], int]:
     first = texts[at][_VV.match(fold(texts[at])).end():].strip()
     title = [first] if first else []
     i = at + 1
-    while i < len(texts) and texts[i] and not _KINH_GUI.match(fold(texts[i])) and not (
+    while i < len(texts) and texts[i] and kinh_gui_end(texts[i]) is None and not (
         MOTTO.search(fold(texts[i])) or _PLACE_DATE.search(fold(texts[i]))
         or _NUMBER_LINE.match(fold(texts[i])) or is_upper_text(texts[i])
     ) and len(title) < 4:
@@ -159,10 +167,10 @@ def _addressees(texts: list[str], start: int) -> tuple[list[str], int]:
     i = start
     while i < len(texts) and not texts[i]:
         i += 1
-    head = _KINH_GUI.match(fold(texts[i])) if i < len(texts) else None
+    head = kinh_gui_end(texts[i]) if i < len(texts) else None
     if head is None:
         return [], start
-    names = [texts[i][head.end():].strip()]
+    names = [texts[i][head:].strip()]
     i += 1
     while i < len(texts) and re.match(r"^[-+•–]\s*\S", texts[i]) and len(texts[i]) < 160:
         names.append(texts[i])
@@ -213,7 +221,7 @@ def _title(texts: list[str], start: int, after_type: bool) -> tuple[list[str], i
             continue
         if numbered(texts[i]) or (fold(texts[i]).startswith(_OPENERS) and not (
             after_type and not title and _summary_like(texts[i])
-        )) or _KINH_GUI.match(fold(texts[i])):
+        )) or kinh_gui_end(texts[i]) is not None:
             break
         if title and is_upper_text(texts[i]) and not is_upper_text(title[0]):
             break  # "Về việc …" then "CHỦ TỊCH ỦY BAN NHÂN DÂN …": the decision's authority
@@ -238,7 +246,7 @@ def _closing_start(texts: list[str], start: int) -> int:
     The signature column may have been read before "Nơi nhận"; its lines are moved back into
     the closing by walking up over authority, name and "(Đã ký)" lines.
     """
-    end = next((i for i in range(start, len(texts)) if NOI_NHAN.match(fold(texts[i]))), None)
+    end = next((i for i in range(start, len(texts)) if noi_nhan_end(texts[i]) is not None), None)
     if end is None:
         ends = [i for i in range(start, len(texts)) if texts[i].rstrip().endswith(("./.", "./"))]
         end = ends[-1] + 1 if ends else len(texts)

@@ -12,6 +12,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from rapidfuzz.distance import Levenshtein
+
 _EMPHASIS = re.compile(r"\*\*|__|(?<![\w\\])\*(?=\S)|(?<=\S)\*(?!\w)")
 _HASHES = re.compile(r"^\s*#{1,6}\s*")
 _ESCAPED_STAR = "\x00"
@@ -83,3 +85,24 @@ def is_junk(text: str) -> bool:
         return True
     words = re.findall(r"\w+", text)
     return len(visible) <= 3 and not any(w.isdigit() or len(w) >= 2 for w in words)
+
+
+def keyword_end(text: str, keyword: str, max_edits: int = 1) -> int | None:
+    """Where a folded keyword ("noi nhan") ends at the start of ``text``, tolerating as many
+    character edits as OCR makes in it ("Nơ1 nhặn:", "Kính gùi"); None when it is not there.
+    The keyword must be followed by a colon or end the line: a sentence may start with it."""
+    folded = fold(text.lstrip())
+    offset = len(text) - len(text.lstrip())
+    best: tuple[int, int] | None = None
+    for length in range(len(keyword) - max_edits, len(keyword) + max_edits + 1):
+        head = folded[:length]
+        if len(head) < length or not re.match(r"\s*(?:[:;]|$)", folded[length:]):
+            continue
+        distance = Levenshtein.distance(head, keyword, score_cutoff=max_edits)
+        if distance <= max_edits and (best is None or distance < best[0]):
+            best = (distance, length)
+    if best is None:
+        return None
+    end = offset + best[1]
+    colon = re.match(r"\s*[:;.]?\s*", text[end:])
+    return end + (colon.end() if colon else 0)

@@ -58,6 +58,8 @@ _ATTRIBUTE = re.compile(
     r"|nhiem vu|noi dung(?:, bien phap)?|bien phap|co quan thuc hien|don vi thuc hien)\b"
 )
 _LEAD_BODY = re.compile(r"^(?:(?:don vi|co quan)\b.*\bchu tri\b|chu tri\b)")
+# the opening paragraphs that cite the grounds: their dates are the instruments' dates
+_CITING = re.compile(r"^(?:can cu|thuc hien|theo de nghi|xet de nghi|tiep theo)\b")
 _TIMED = re.compile(r"\d|\b(?:hang (?:nam|quy|thang|tuan|ngay)|dinh ky\s+\S)")
 
 
@@ -73,7 +75,9 @@ def timeline(body: list[Block]) -> list[Milestone]:
             found = _row(block.cells, header)
         else:
             header = None
-            if block.kind == "heading" or not block.path or _is_target(block):
+            if block.kind == "heading" or _is_target(block) or (
+                not block.path and _CITING.match(fold(block.text))
+            ):
                 continue
             found = _milestones(body, index)
         for milestone in found:
@@ -259,7 +263,7 @@ def _milestone(when: str, what: str, lead_removed: bool = False) -> Milestone:
     """When the task follows a time phrase or an opening clause, a leading agent is the party
     responsible and the task starts at its verb."""
     when, what = collapse(when).strip(" ,;:"), collapse(what).strip(" ,;:.")
-    what = what.rstrip("/").rstrip(".")
+    what = what.rstrip(" /.")
     label = re.match(r"^([^:]{2,40}):\s*", what)
     if label and _ATTRIBUTE.match(fold(label.group(1))):
         what = what[label.end():]  # "Nội dung: Triển khai …": the task after its label
