@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from pipeline.parse.authority import repair_authority
+from pipeline.parse.names import looks_like_name, normalise_name
 from pipeline.parse.parts import is_authority, is_person_name, noi_nhan_end
 from pipeline.parse.text import collapse, is_upper_text
 
@@ -50,10 +51,12 @@ def _split_authority(text: str) -> tuple[str, str | None]:
 def signature(lines: list[str]) -> tuple[str | None, str | None]:
     """(signer name, authority lines joined by " / ").
 
-    The authority is the first run of consecutive capitalised lines that holds a position (a
-    damaged line next to one still belongs to it), each line read back as the known authority
-    line it stands for when a seal damaged it; the name is the first name-shaped line after
-    the run, or the run's last line when that is a name set in capitals.
+    The authority lines are the runs of capitalised lines that hold a position (a damaged line
+    next to one still belongs to it), each read back as the known authority line it stands for
+    when a seal damaged it. OCR often reads the first of them beside "Nơi nhận:" and the rest
+    after the recipients, so every such run outside the list counts, in order. The name is the
+    first name-shaped line after the last run, or the run's last line when that is a name set
+    in capitals.
     """
     cleaned: list[str] = []
     for text in lines:
@@ -64,20 +67,31 @@ def signature(lines: list[str]) -> tuple[str | None, str | None]:
         text = position or text
         if text:
             cleaned.append(text)
+    authority: list[str] = []
+    name = None
+    last_end = 0
     start = 0
-    while start < len(cleaned):
+    while start < len(cleaned) and name is None:
         end = start
         while end < len(cleaned) and _caps_line(cleaned[end]):
             end += 1
         run = [repair_authority(line) for line in cleaned[start:end]]
         if any(is_authority(line) for line in run):
-            name = None
             if len(run) > 1 and not is_authority(run[-1]) and is_person_name(run[-1].title()):
                 name = run.pop().title()
-            name = name or next((t for t in cleaned[end:] if is_person_name(t)), None)
-            return name, " / ".join(run)
-        start = end + 1
-    return None, None
+            authority += run
+            last_end = end
+        start = max(end, start + 1)
+    if not authority:
+        return None, None
+    name = name or next((t for t in cleaned[last_end:] if _name_line(t)), None)
+    return (normalise_name(name) if name else None), " / ".join(authority)
+
+
+def _name_line(text: str) -> bool:
+    return is_person_name(text) or (
+        not _BULLET.match(text) and not _caps_line(text) and looks_like_name(text)
+    )
 
 
 def _caps_line(text: str) -> bool:

@@ -211,11 +211,17 @@ def _title(texts: list[str], start: int, after_type: bool) -> tuple[list[str], i
     while i < len(texts) and not texts[i]:
         i += 1
     title: list[str] = []
-    while i < len(texts) and len(title) < 5:
+    while i < len(texts) and len(title) < 8:
         if not texts[i]:
-            # a blank line ends the summary, unless the next line carries on in lower case
+            # a blank line ends the summary, unless the next line carries it on: in lower
+            # case, or in capitals under a summary in capitals (OCR splits a centred block)
             following = next((t for t in texts[i:] if t), "")
-            if not (title and following[:1].islower()):
+            carries_on = following[:1].islower() or (
+                is_upper_text(title[-1]) and is_upper_text(following) and not numbered(following)
+                and not title[-1].rstrip().endswith((".", ";", ":"))
+                and not is_authority(following)
+            ) if title else False
+            if not carries_on:
                 break
             i += 1
             continue
