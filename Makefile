@@ -56,6 +56,7 @@ eval: venv model
 	$(PYTHON) -m pipeline.evaluation.restore_eval
 	$(PYTHON) -m pipeline.evaluation.ocr_repair_eval
 	$(PYTHON) -m pipeline.evaluation.fields_eval
+	$(PYTHON) -m pipeline.evaluation.fields_scan_eval
 
 # The OCR channel model is committed (pipeline/data/ocr_channel.json.gz): rebuilding renders
 # and OCRs a few hundred pages of our own text, about 20 minutes on 2 cores the first time.

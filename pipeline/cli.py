@@ -27,7 +27,7 @@ from pipeline.restore import MODES, ModelMissingError, load_language_model, rest
 from pipeline.restore.build import DEFAULT_MODEL_PATH, BuildConfig, build_default
 from pipeline.restore.channel import DEFAULT_CHANNEL_PATH
 from pipeline.restore.channel_build import build_channels
-from pipeline.synth import write_scans
+from pipeline.synth import LEVELS, write_pdf, write_scans
 
 INPUTS = click.argument(
     "inputs", nargs=-1, required=True, type=click.Path(path_type=Path)
@@ -224,12 +224,26 @@ def _finish(result: BatchResult, *, summary: bool) -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
 )
 @OUTPUT_DIR
-@click.option("--level", type=click.Choice(["clean", "scan"]), default="scan", show_default=True,
+@click.option("--level", type=click.Choice(LEVELS), default="scan", show_default=True,
               help="How worn the pages look.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the degradation.")
-def synth_command(texts, out_dir, level, seed) -> None:
-    """Render plan texts into scan-like pages: <name>-pN.png and its true text <name>-pN.gt.txt."""
+@click.option("--format", "file_format", type=click.Choice(["png", "pdf"]), default="png",
+              show_default=True,
+              help="png: one image per page; pdf: one multi-page PDF per text, seal in red.")
+def synth_command(texts, out_dir, level, seed, file_format) -> None:
+    """Render document texts into scan-like pages.
+
+    TEXTS are written as blocks separated by blank lines (header left, header right, title,
+    body..., recipients, signature) or as plain lines, the way documents are typed out. PNG:
+    <name>-pN.png and its true text <name>-pN.gt.txt; PDF: <name>.pdf and <name>.gt.txt, the
+    true text of its pages separated by form feeds.
+    """
     for text in texts:
+        if file_format == "pdf":
+            pdf = write_pdf(text.read_text(encoding="utf-8"), out_dir / f"{text.stem}.pdf",
+                            level=level, seed=seed)
+            click.echo(str(pdf))
+            continue
         for page in write_scans(text, out_dir, seed=seed, level=level):
             click.echo(str(page))
 

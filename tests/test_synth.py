@@ -215,3 +215,173 @@ def test_every_degradation_level_damages_the_page_its_own_way(
 def test_unknown_level_is_refused(plan_page: synth.RenderedPage) -> None:
     with pytest.raises(ValueError, match="unknown degradation level"):
         synth.degrade(plan_page.image, seed=0, level="coffee-stain")
+
+
+# A short plan written for these tests (fictional commune and people), typed as plain lines the
+# way documents are usually copied out: header columns one after the other, no blank lines.
+PLAIN_PLAN = """\
+ỦY BAN NHÂN DÂN
+XÃ TÂN LẬP ĐÔNG
+Số: 42/KH-UBND
+CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
+Độc lập - Tự do - Hạnh phúc
+Tân Lập Đông, ngày 03 tháng 6 năm 2024
+KẾ HOẠCH
+Tổ chức ngày hội đọc sách cho thiếu nhi
+trên địa bàn xã năm 2024
+Căn cứ Kế hoạch số 15/KH-UBND ngày 10/4/2024 của Ủy ban nhân dân huyện về phát triển văn hóa đọc;
+Ủy ban nhân dân xã ban hành kế hoạch tổ chức ngày hội đọc sách như sau:
+I. MỤC ĐÍCH, YÊU CẦU
+Khơi dậy niềm yêu thích đọc sách của thiếu nhi; mỗi thôn có ít nhất một tủ sách dùng chung.
+II. NỘI DUNG
+1. Thời gian: sáng ngày 01 tháng 7 năm 2024, tại sân nhà văn hóa xã.
+2. Các thôn vận động gia đình quyên góp sách cũ còn dùng được cho tủ sách thôn.
+Nơi nhận:
+- UBND huyện (b/c);
+- Các thôn;
+- Lưu: VT.
+TM. ỦY BAN NHÂN DÂN
+CHỦ TỊCH
+Đinh Văn Khải
+"""
+
+APPENDIX = """\
+PHÂN CÔNG CHUẨN BỊ NGÀY HỘI
+(Kèm theo Kế hoạch số 42/KH-UBND ngày 03/6/2024 của UBND xã)
+TT | Việc | Người phụ trách
+1 | Trang trí sân khấu, bàn ghế và tủ sách của các thôn | Đoàn Thanh niên
+2 | Mời tác giả địa phương giao lưu với thiếu nhi | Hội Khuyến học
+"""
+
+
+def _box_of(page: synth.RenderedPage, text: str) -> synth.Box:
+    return next(box for line, box in page.lines if line == text)
+
+
+def test_plain_lines_are_told_apart() -> None:
+    parts = synth.find_parts(PLAIN_PLAN)
+    assert parts.left == ["ỦY BAN NHÂN DÂN", "XÃ TÂN LẬP ĐÔNG", "Số: 42/KH-UBND"]
+    assert parts.right == [
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
+        "Tân Lập Đông, ngày 03 tháng 6 năm 2024",
+    ]
+    assert parts.title == [
+        "KẾ HOẠCH", "Tổ chức ngày hội đọc sách cho thiếu nhi", "trên địa bàn xã năm 2024",
+    ]
+    body = [para.text for para in parts.body]
+    assert body[0].startswith("Căn cứ Kế hoạch số 15/KH-UBND") and len(body) == 7
+    assert body[2] == "I. MỤC ĐÍCH, YÊU CẦU" and body[-1].startswith("2. Các thôn")
+    assert parts.recipients == ["Nơi nhận:", "- UBND huyện (b/c);", "- Các thôn;", "- Lưu: VT."]
+    assert parts.signature == ["TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH", "Đinh Văn Khải"]
+    assert not parts.salutation and not parts.appendix
+
+
+def test_hard_wrapped_blank_separated_text_gives_the_same_parts() -> None:
+    """Blank lines anywhere, markdown bold and a paragraph typed as printed, split mid-sentence."""
+    text = PLAIN_PLAN.replace("KẾ HOẠCH\n", "\n**KẾ HOẠCH**\n").replace(
+        "ít nhất một tủ sách", "ít nhất một\ntủ sách"
+    ).replace("\nNơi nhận:", "\n\nNơi nhận:\n").replace("TM.", "\n**TM.").replace(
+        "CHỦ TỊCH\n", "CHỦ TỊCH**\n\n"
+    )
+    assert synth.find_parts(text) == synth.find_parts(PLAIN_PLAN)
+
+
+def test_letter_has_subject_under_its_number_and_addressees() -> None:
+    letter = PLAIN_PLAN.replace("KH-UBND", "UBND-VX").replace(
+        "KẾ HOẠCH\nTổ chức ngày hội đọc sách cho thiếu nhi\ntrên địa bàn xã năm 2024\n",
+        "Kính gửi:\n- Trường Tiểu học Tân Lập Đông;\n- Các thôn trong xã.\n",
+    ).replace("Số: 42/UBND-VX\n", "Số: 42/UBND-VX\nV/v tổ chức ngày hội đọc sách\ncho thiếu nhi\n")
+    parts = synth.find_parts(letter)
+    assert parts.left[-3:] == ["Số: 42/UBND-VX", "V/v tổ chức ngày hội đọc sách", "cho thiếu nhi"]
+    assert parts.title == []
+    assert parts.salutation == [
+        "Kính gửi:", "- Trường Tiểu học Tân Lập Đông;", "- Các thôn trong xã.",
+    ]
+    assert parts.body[0].text.startswith("Căn cứ")
+
+
+def test_plain_lines_follow_decree_30_layout() -> None:
+    (page,) = synth.render_pages(PLAIN_PLAN)
+    assert page.truth.split("\n") == _source_lines(PLAIN_PLAN)
+    width = page.image.width
+    middle = (30 + (210 - 15 - 30) * synth.LEFT_COLUMN) * 300 / 25.4  # the columns' border
+    issuer, number = _box_of(page, "XÃ TÂN LẬP ĐÔNG"), _box_of(page, "Số: 42/KH-UBND")
+    motto, date = (_box_of(page, "Độc lập - Tự do - Hạnh phúc"),
+                   _box_of(page, "Tân Lập Đông, ngày 03 tháng 6 năm 2024"))
+    assert issuer[2] < middle < motto[0] and number[2] < middle < date[0]
+    assert abs(number[3] - date[3]) < 15  # number and place-date share a row
+    title = _box_of(page, "KẾ HOẠCH")
+    text_centre = (30 + (210 - 15)) / 2 * 300 / 25.4
+    assert abs((title[0] + title[2]) / 2 - text_centre) < 5 and title[1] > date[3]
+    heading = _box_of(page, "I. MỤC ĐÍCH, YÊU CẦU")
+    assert title[3] < heading[1]
+    noi_nhan, authority = _box_of(page, "Nơi nhận:"), _box_of(page, "TM. ỦY BAN NHÂN DÂN")
+    name = _box_of(page, "Đinh Văn Khải")
+    assert noi_nhan[2] < middle < authority[0] and abs(noi_nhan[1] - authority[1]) < 15
+    assert name[1] - authority[3] > 2 * (authority[3] - authority[1])  # room to sign
+    x0, y0, x1, y1 = page.image.info[synth.SIGNATURE_KEY]
+    assert x0 <= authority[0] and name[2] <= x1 and y0 <= authority[1] and name[3] <= y1 < 3508
+    assert x1 < width
+
+
+def test_appendix_starts_a_page_with_a_ruled_table() -> None:
+    first, annex = synth.render_pages(PLAIN_PLAN + APPENDIX)
+    assert first.truth.endswith("Đinh Văn Khải")
+    assert annex.truth.split("\n") == _source_lines(APPENDIX)
+    heading, row = _box_of(annex, "PHÂN CÔNG CHUẨN BỊ NGÀY HỘI"), _box_of(annex, "Đoàn Thanh niên")
+    assert heading[1] < 30 * 300 / 25.4 and heading[3] < row[1]
+    ink = np.asarray(annex.image) < 128
+    ruled = ink.sum(axis=1) > 0.9 * (210 - 45) * 300 / 25.4  # rows of ink across the text width
+    rules = np.count_nonzero(np.diff(ruled.astype(int)) == 1)
+    assert rules == 4  # above the heads, between rows, below the last row
+    cell = [box for line, box in annex.lines if "Trang trí sân khấu" in line][0]
+    assert cell[2] < _box_of(annex, "Đoàn Thanh niên")[0]  # wrapped within its column
+
+
+def test_red_seal_over_the_left_third_of_the_signature() -> None:
+    (page,) = synth.render_pages(PLAIN_PLAN)
+    scan = synth.degrade(page.image, seed=4, level="scan", red_seal=True)
+    assert scan.mode == "RGB" and scan.size == page.image.size
+    pixels = np.asarray(scan).astype(int)
+    red = (pixels[..., 0] - pixels[..., 1] > 80) & (pixels[..., 0] > 150)
+    assert red.sum() > 5000
+    rows, cols = np.nonzero(red)
+    x0, y0, x1, y1 = page.image.info[synth.SIGNATURE_KEY]
+    third = x0 + (x1 - x0) / 3
+    assert cols.min() < third and cols.max() > x0  # covers part of the left third
+    assert x0 - 50 < cols.mean() < (x0 + x1) / 2  # centred left of the block's middle
+    assert y0 < rows.mean() < y1
+    copy = synth.degrade(page.image, seed=4, level="photocopy", red_seal=True)
+    assert copy.mode == "L"  # a black-and-white copier loses the colour
+
+
+def test_write_pdf_has_every_page_and_its_truth(tmp_path: Path) -> None:
+    pypdfium2 = pytest.importorskip("pypdfium2")
+    path = synth.write_pdf(PLAIN_PLAN + APPENDIX, tmp_path / "ke-hoach.pdf", level="scan", seed=3)
+    pdf = pypdfium2.PdfDocument(path)
+    try:
+        assert len(pdf) == 2
+        width, height = pdf[0].get_size()
+        assert abs(width - 595.3) < 1 and abs(height - 841.9) < 1  # A4 in points
+    finally:
+        pdf.close()
+    pages = path.with_suffix(".gt.txt").read_text(encoding="utf-8").rstrip("\n").split("\f")
+    assert len(pages) == 2 and "Đinh Văn Khải" in pages[0] and "Hội Khuyến học" in pages[1]
+
+
+def test_synth_command_writes_pdfs(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    source = tmp_path / "ke-hoach.txt"
+    source.write_text(PLAIN_PLAN, encoding="utf-8")
+    result = CliRunner().invoke(
+        main, ["synth", str(source), "-o", str(tmp_path / "out"), "--format", "pdf",
+               "--level", "photocopy"],
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == str(tmp_path / "out" / "ke-hoach.pdf")
+    assert (tmp_path / "out" / "ke-hoach.gt.txt").read_text(encoding="utf-8").startswith(
+        "ỦY BAN NHÂN DÂN\n"
+    )
