@@ -31,10 +31,10 @@ PART, ROMAN_PART, ARABIC, LETTER, PAREN, BULLET, SUB_BULLET, TEXT = 0, 1, 2, 5, 
 
 # Numbering: "I." (also "I-"), "1." / "1)" / "1-", "1.1." and "a)" / "a." / "a/".
 _ROMANISH = re.compile(
-    r"^([IVXLTl1|!]{1,5}|[^\W\d_]{1,3})\s*(?:[.,:)]|[-–](?=\s*[^\W\d_]))\s*(\S.*)$"
+    r"^([IVXLTl1|!]{1,5}|[^\W\d_]{1,3})\s*([.,:)]|[-–](?=\s*[^\W\d_]))\s*(\S.*)$"
 )
 _DOTTED = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){1,2})\.?\s+(\S.*)$")
-_ARABIC = re.compile(r"^(\d{1,2})\s*(?:[.)]|[-–](?=\s*[^\W\d_]))\s*(\S.*)$")
+_ARABIC = re.compile(r"^(\d{1,2})\s*(?:[.)]|[-–](?=\s+[^\W\d_]|[^\W\d_]+\s))\s*(\S.*)$")
 _LETTER = re.compile(r"^([a-zđ])\s*[.)/]\s+(\S.*)$")
 _PAREN = re.compile(r"^\((\d{1,2}|[a-zđ])\)\s*(\S.*)$")
 _ARTICLE = re.compile(r"^(Điều\s+\d{1,3})\s*[.:]\s*(\S.*)$", re.IGNORECASE)  # a decision's
@@ -70,7 +70,7 @@ class Block:
 def numbered(text: str) -> bool:
     roman = _ROMANISH.match(text)
     if roman and (roman.group(1) in ROMAN or (
-        _damaged_numeral(roman.group(1)) and is_upper_text(roman.group(2))
+        _damaged_numeral(roman.group(1), roman.group(2)) and is_upper_text(roman.group(3))
     )):
         return True
     return any(p.match(text) for p in (_DOTTED, _ARABIC, _LETTER))
@@ -109,7 +109,11 @@ def paragraphs(lines: list[Line]) -> list[Line]:
             prev = out[-1]
             open_end = not prev.text.endswith((".", ";", ":", "!", "?", "./."))
             lower = text[0].islower()
-            full = wrapped and len(prev.text) >= 0.7 * wrap and not _is_heading_line(prev)
+            # a line that runs to the full width is wrapped, a numbered one too; a heading in
+            # capitals does not run on into running text
+            full = wrapped and len(prev.text) >= 0.7 * wrap and not prev.emphasised and not (
+                is_upper_text(prev.text) and not is_upper_text(text)
+            )
             caps_heading = (
                 _is_heading_line(prev) and is_upper_text(prev.text) and is_upper_text(text)
                 and not text.count("|")
@@ -136,8 +140,8 @@ def outline(lines: list[Line]) -> list[Block]:
     # Roman part headings are in capitals; a damaged numeral ("|.", "TI.") still tells that
     # the document uses them, but a bare "1." in capitals needs a true numeral elsewhere.
     has_roman = any(
-        (m := _ROMANISH.match(p.text)) and is_upper_text(m.group(2))
-        and (m.group(1) in ROMAN or _damaged_numeral(m.group(1)))
+        (m := _ROMANISH.match(p.text)) and is_upper_text(m.group(3))
+        and (m.group(1) in ROMAN or _damaged_numeral(m.group(1), m.group(2)))
         for p in paras
     )
     blocks: list[Block] = []
@@ -173,12 +177,12 @@ def _numbered_block(
                      level=ROMAN_PART, emphasised=para.emphasised)
     roman = _ROMANISH.match(text)
     if roman:
-        token, rest = roman.groups()
+        token, separator, rest = roman.groups()
         if (next_part < len(PART_LETTERS) and token == PART_LETTERS[next_part]
                 and is_upper_text(rest) and len(rest.split()) <= 30):
             return _block("heading", token, rest, PART, para)
         damaged = has_roman and is_upper_text(rest) and (
-            token.isdigit() or _damaged_numeral(token)
+            token.isdigit() or _damaged_numeral(token, separator)
         )
         if (token in ROMAN or damaged) and len(rest.split()) <= 30 and (
             token in ROMAN or len(token) > 1 or token not in PART_LETTERS
@@ -264,10 +268,11 @@ def _set_paths(blocks: list[Block]) -> None:
             block.path = tuple(h.text for h in stack)
 
 
-def _damaged_numeral(token: str) -> bool:
-    """A Roman numeral as OCR or restoration left it: "|", "TI", "IlI", "TỪ", "L"."""
+def _damaged_numeral(token: str, separator: str) -> bool:
+    """A Roman numeral as OCR or restoration left it: "|", "TI", "IlI", "TỪ.", "H."; a word in
+    capitals before a comma ("ĐẠO, HƯỚNG DẪN") is a wrapped heading's next line, not one."""
     return token not in ROMAN and token not in _SIGNING_MARKS and (
-        set(token) <= set("IVXLTl1|!") or token.isupper()
+        set(token) <= set("IVXLTl1|!") or (token.isupper() and separator in ".)")
     )
 
 
