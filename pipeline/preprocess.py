@@ -263,7 +263,7 @@ def _orientation(analysis: _InkAnalysis) -> int:
         turn, upright, tilt = 0, ink, as_is
     else:
         turn, upright, tilt = 90, turned, sideways
-    if _ink_above_minus_below(_turn(upright, tilt)) < 0:
+    if _ink_above_minus_below(_without_tall_ink(_turn(upright, tilt))) < 0:
         turn += 180
     return turn % 360
 
@@ -276,7 +276,20 @@ def _small_ink(gray: np.ndarray) -> np.ndarray:
     _, ink = cv2.threshold(
         flatten_background(small), 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU
     )
-    return ink
+    return _drop_edge_ink(ink)
+
+
+def _drop_edge_ink(ink: np.ndarray) -> np.ndarray:
+    """Ink touching the sheet's edge is a photocopier band or the scanner lid, not text: long
+    straight bands along two sides would read as lines of text turned sideways."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    height, width = ink.shape
+    x, y, w, h = (stats[:, i] for i in range(4))
+    edge = (x == 0) | (y == 0) | (x + w >= width) | (y + h >= height)
+    edge[0] = False  # the background
+    if not edge.any():
+        return ink
+    return np.where(edge[labels], 0, ink).astype(np.uint8)
 
 
 def _line_contrast(ink: np.ndarray) -> float:
@@ -289,6 +302,17 @@ def _line_contrast(ink: np.ndarray) -> float:
 
 def _profile_contrast(profile: np.ndarray) -> float:
     return float(np.square(np.diff(profile)).sum())
+
+
+def _without_tall_ink(ink: np.ndarray) -> np.ndarray:
+    """Letters only: a seal's ring or a signature, many lines tall, would outweigh the marks
+    above and below a few short lines on a closing page."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    heights = stats[1:, cv2.CC_STAT_HEIGHT]
+    if heights.size < 10:
+        return ink
+    tall = np.concatenate(([False], heights > 3 * np.median(heights)))
+    return np.where(tall[labels], 0, ink).astype(np.uint8)
 
 
 def _ink_above_minus_below(ink: np.ndarray) -> float:

@@ -176,3 +176,20 @@ def test_photographed_sheet_is_found_and_rectified() -> None:
 
 def test_flat_scan_has_no_sheet_to_rectify() -> None:
     assert find_page_corners(_lines_image()) is None
+
+
+def test_photocopy_edge_bands_and_a_seal_do_not_turn_an_upright_page():
+    """Dark bands along a photocopy's edges look like lines of text turned sideways, and a
+    seal outweighs the few short lines of a closing page: neither may turn the page."""
+    text = (
+        "ỦY BAN NHÂN DÂN\nXÃ AN HÒA\nSố: 12/KH-UBND\nCỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
+        "Độc lập - Tự do - Hạnh phúc\nAn Hòa, ngày 5 tháng 3 năm 2025\nKẾ HOẠCH\n"
+        "Tổng vệ sinh môi trường năm 2025\nI. NỘI DUNG\n"
+        + "".join(f"- Các thôn dọn vệ sinh đường làng, ngõ xóm đợt {n}.\n" for n in range(40))
+        + "Nơi nhận:\n- Các thôn;\n- Lưu: VT.\nTM. ỦY BAN NHÂN DÂN\nCHỦ TỊCH\nLê Văn An\n"
+    )
+    pages = render_pages(text)
+    for seed, page in enumerate(pages):
+        gray = np.asarray(degrade(page.image, seed=seed, level="photocopy").convert("L"))
+        assert estimate_orientation(gray) == 0
+        assert estimate_orientation(rotate_quarter(gray, 90)) == 270
