@@ -263,7 +263,7 @@ def _orientation(analysis: _InkAnalysis) -> int:
         turn, upright, tilt = 0, ink, as_is
     else:
         turn, upright, tilt = 90, turned, sideways
-    if _ink_above_minus_below(_without_tall_ink(_turn(upright, tilt))) < 0:
+    if _up_minus_down(_without_tall_ink(_turn(upright, tilt))) < 0:
         turn += 180
     return turn % 360
 
@@ -313,6 +313,17 @@ def _without_tall_ink(ink: np.ndarray) -> np.ndarray:
         return ink
     tall = np.concatenate(([False], heights > 3 * np.median(heights)))
     return np.where(tall[labels], 0, ink).astype(np.uint8)
+
+
+def _up_minus_down(ink: np.ndarray, strips: int = 4) -> float:
+    """:func:`_ink_above_minus_below` over vertical strips of the page: side-by-side columns
+    (recipients beside the signature) do not share their line positions."""
+    width = ink.shape[1]
+    return sum(
+        _ink_above_minus_below(np.ascontiguousarray(ink[:, i * width // strips:
+                                                        (i + 1) * width // strips]))
+        for i in range(strips)
+    )
 
 
 def _ink_above_minus_below(ink: np.ndarray) -> float:

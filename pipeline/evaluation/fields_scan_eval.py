@@ -24,7 +24,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from pipeline.batch import BatchOptions, run_batch
-from pipeline.evaluation.fields_eval import ListScore, macro_f1, report, score_document, shared_dir
+from pipeline.evaluation.fields_eval import (
+    ListScore,
+    macro_f1,
+    report,
+    score_document,
+    shared_dir,
+    shared_plans,
+)
 from pipeline.pages import OcrOptions
 from pipeline.parse import parse_plan
 from pipeline.synth import LEVELS, write_pdf
@@ -34,35 +41,9 @@ DEFAULT_LEVELS = ("scan", "photocopy")  # an ordinary colour scan; a black-and-w
 SEED = 2020  # degradation seed of the first document; each document gets its own
 
 
-def gold_text(jsonl: Path) -> str:
-    """The 002 plan as printed: its ``text`` gold lines, with the ``blank`` lines kept."""
-    lines = []
-    for raw in jsonl.read_text(encoding="utf-8").splitlines():
-        if raw.strip():
-            item = json.loads(raw)
-            if item["kind"] in ("text", "blank"):
-                lines.append(item["gold"] if item["kind"] == "text" else "")
-    return "\n".join(lines) + "\n"
-
-
 def documents(data: Path) -> dict[str, tuple[str, dict]]:
-    """Name -> (clean text, gold fields) of every shared document that has both."""
-    def gold(path: Path) -> dict:
-        return json.loads(path.read_text(encoding="utf-8"))
-
-    found: dict[str, tuple[str, dict]] = {}
-    for number in ("001", "003"):
-        text, fields = data / "clean" / f"{number}.txt", data / "gold" / f"fields_{number}.json"
-        if text.is_file() and fields.is_file():
-            found[f"clean-{number}"] = (text.read_text(encoding="utf-8"), gold(fields))
-    lines, fields = data / "gold" / "002.jsonl", data / "gold" / "fields_002.json"
-    if lines.is_file() and fields.is_file():
-        found["gold-002"] = (gold_text(lines), gold(fields))
-    for text in sorted((data / "plans").glob("*.txt")):
-        fields = text.with_suffix(".fields.json")
-        if fields.is_file():
-            found[f"plans-{text.stem}"] = (text.read_text(encoding="utf-8"), gold(fields))
-    return found
+    """File stem -> (clean text, gold fields) of the shared plans (``fields_eval``'s set)."""
+    return {name.replace("/", "-"): pair for name, pair in shared_plans(data).items()}
 
 
 def _render(job: tuple[str, Path, str, int]) -> Path:

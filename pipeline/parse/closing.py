@@ -13,7 +13,7 @@ from pipeline.parse.names import looks_like_name, normalise_name
 from pipeline.parse.parts import is_authority, is_person_name, noi_nhan_end
 from pipeline.parse.text import collapse, is_upper_text
 
-_BULLET = re.compile(r"^[-+*•–—➢►▪◦○·✓]\s*")
+_BULLET = re.compile(r"^[-+*•–—➢►▪◦○·✓~¬]\s*")  # "~", "¬": a dash as OCR reads it
 _TRAILING_CAPS = re.compile(r"[;,]\s*((?:[A-ZĐÀ-Ỹ.]+\s*){2,})$")
 
 

@@ -40,7 +40,7 @@ _PAREN = re.compile(r"^\((\d{1,2}|[a-zđ])\)\s*(\S.*)$")
 _ARTICLE = re.compile(r"^(Điều\s+\d{1,3})\s*[.:]\s*(\S.*)$", re.IGNORECASE)  # a decision's
 # "bờ)", "á)": a letter item after OCR correction took it for a syllable
 _DAMAGED_LETTER = re.compile(r"^([^\W\d_A-ZĐ][^\W\d_]?)\)\s+(\S.*)$")
-_BULLET = re.compile(r"^([-+*•–—➢►▪◦○·✓])\s*(\S.*)$")
+_BULLET = re.compile(r"^([-+*•–—➢►▪◦○·✓~¬])\s*(\S.*)$")  # "~": a dash as OCR reads it
 _LEAD_JUNK = re.compile(r"^[_.,]+\s+(?=[-+*•–—a-zà-ỹđ])")
 _OPENERS = ("can cu", "thuc hien", "noi nhan")
 _SIGNING_MARKS = {"TM", "KT", "TL", "TUQ", "Q", "TP"}  # "TM. ỦY BAN…", "KT. CHỦ TỊCH"
