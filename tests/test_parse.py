@@ -435,3 +435,17 @@ def test_schedule_table_read_by_its_header_columns():
         ("Tháng 3/2025", "Ban hành điều lệ giải", "Phòng Giáo dục"),
         ("Trước ngày 30/5/2025", "Tổng kết, trao giải", "Phòng Giáo dục"),
     ]
+
+
+def test_signature_read_around_the_recipients_with_seal_debris():
+    """OCR reads the first authority line beside "Nơi nhận:", the rest after the list; a seal
+    leaves marks before the name and shifts the family name's accent."""
+    text = (
+        "KẾ HOẠCH\nTrồng cây năm 2025\n\nI. NỘI DUNG\n- Trồng cây xanh./.\n"
+        "Nơi nhận:\n\nKT. CHỦ TỊCH\n\n- UBND huyện (b/c);\n- Lưu: VT.\n\n"
+        "'* PHÓ CHỦ TỊCH\n\\^\\ `\nX ụ nguyên Văn Phương\n"
+    )
+    fields = parse_plan(text)
+    assert fields.signer_title == "KT. CHỦ TỊCH / PHÓ CHỦ TỊCH"
+    assert fields.signer_name == "Nguyễn Văn Phương"
+    assert fields.recipients == ["UBND huyện (b/c)", "Lưu: VT"]

@@ -9,11 +9,13 @@ from __future__ import annotations
 import re
 
 from pipeline.parse.authority import repair_authority
-from pipeline.parse.names import looks_like_name, normalise_name
+from pipeline.parse.names import is_family_name, looks_like_name, normalise_name
 from pipeline.parse.parts import is_authority, is_person_name, noi_nhan_end
 from pipeline.parse.text import collapse, is_upper_text
 
 _BULLET = re.compile(r"^[-+*•–—➢►▪◦○·✓~¬]\s*")  # "~", "¬": a dash as OCR reads it
+# marks a seal or a signature leaves at a line's ends ("`Nguyễn Văn A", "'* CHỦ TỊCH")
+_SEAL_DEBRIS = re.compile(r"^[`'\"*\\^>~_#|/⁄“”‘’.,:;!?\s]+(?=\w)|(?<=\w)[\s`'\"*\\^<>~_#|/⁄]+$")
 _TRAILING_CAPS = re.compile(r"[;,]\s*((?:[A-ZĐÀ-Ỹ.]+\s*){2,})$")
 
 
@@ -64,7 +66,7 @@ def signature(lines: list[str]) -> tuple[str | None, str | None]:
         if head is not None:
             text = text[head:].strip()
         text, position = _split_authority(text)
-        text = position or text
+        text = _SEAL_DEBRIS.sub("", position or text)
         if text:
             cleaned.append(text)
     authority: list[str] = []
@@ -84,14 +86,23 @@ def signature(lines: list[str]) -> tuple[str | None, str | None]:
         start = max(end, start + 1)
     if not authority:
         return None, None
-    name = name or next((t for t in cleaned[last_end:] if _name_line(t)), None)
+    name = name or next((found for t in cleaned[last_end:] if (found := _name_in(t))), None)
     return (normalise_name(name) if name else None), " / ".join(authority)
 
 
-def _name_line(text: str) -> bool:
-    return is_person_name(text) or (
-        not _BULLET.match(text) and not _caps_line(text) and looks_like_name(text)
-    )
+def _name_in(text: str) -> str | None:
+    """The signer's name on a line: the whole line when it is name-shaped, else a family name
+    and the capitalised words after it at the line's end (seal debris read before it)."""
+    if _BULLET.match(text) or _caps_line(text):
+        return None
+    if is_person_name(text) or looks_like_name(text):
+        return text
+    tail = re.search(r"(?:^|\s)(\w+(?:\s+[A-ZĐÀ-Ỹ]\w*){1,4})$", text)
+    if tail and is_family_name(tail.group(1).split()[0]) and looks_like_name(
+        tail.group(1)[:1].upper() + tail.group(1)[1:]
+    ):
+        return tail.group(1)
+    return None
 
 
 def _caps_line(text: str) -> bool:

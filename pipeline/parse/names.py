@@ -30,10 +30,15 @@ def looks_like_name(text: str) -> bool:
     words = text.split()
     return (
         2 <= len(words) <= 5
-        and all(re.fullmatch(r"[^\W\d_]+", w) for w in words)
+        and all(re.fullmatch(r"[^\W\d_]{2,}", w) for w in words)
         and words[0][0].isupper()
         and sum(w[0].isupper() for w in words) >= len(words) - 1
     )
+
+
+def is_family_name(word: str) -> bool:
+    """A family name of the list, whatever marks OCR left on it."""
+    return fold(word).casefold() in _FAMILY
 
 
 def normalise_name(text: str) -> str:
