@@ -449,3 +449,16 @@ def test_signature_read_around_the_recipients_with_seal_debris():
     assert fields.signer_title == "KT. CHỦ TỊCH / PHÓ CHỦ TỊCH"
     assert fields.signer_name == "Nguyễn Văn Phương"
     assert fields.recipients == ["UBND huyện (b/c)", "Lưu: VT"]
+
+
+def test_a_type_word_with_a_qualifier_and_a_union_motto():
+    text = (
+        "BCH ĐOÀN TỈNH GIA LAI\nBCH ĐOÀN XÃ IA BĂNG\nSố: 07-CTr/ĐTN\nĐOÀN TNCS HỒ CHÍ MINH\n"
+        "Ia Băng, ngày 10 tháng 1 năm 2025\nCHƯƠNG TRÌNH CÔNG TÁC\n"
+        "Đoàn và phong trào thanh thiếu nhi năm 2025\n"
+        "I. NHIỆM VỤ TRỌNG TÂM\n- Tổ chức Tháng Thanh niên.\n"
+    )
+    fields = parse_plan(text)
+    assert fields.doc_type == "Chương trình"
+    assert fields.issuer == "BCH Đoàn xã Ia Băng BCH Đoàn tỉnh Gia Lai"
+    assert fields.title == "Đoàn và phong trào thanh thiếu nhi năm 2025"

@@ -34,7 +34,7 @@ LETTER = "Công văn"  # a letter prints no type word: its "V/v" line gives it a
 _OPENERS = ("can cu", "thuc hien", "noi nhan")
 MOTTO = re.compile(
     r"cong hoa xa hoi chu nghia viet nam|doc lap\s*[-–—]\s*tu do\s*[-–—]\s*hanh phuc"
-    r"|dang cong san viet nam"
+    r"|dang cong san viet nam|doan (?:tncs|thanh nien cong san) ho chi minh$"
 )
 _NUMBER_LINE = re.compile(r"^s[o6ô0]\s*[:;.]")
 _PLACE_DATE = re.compile(r",\s*ngay\b.*\bnam\s+\d{4}")
@@ -69,8 +69,16 @@ class DocumentParts:
 
 
 def doc_type_of(line: str) -> str | None:
-    key = collapse(re.sub(r"[^\w\s]", " ", fold(line)))
-    return DOC_TYPES.get(key) if is_upper_text(line) else None
+    """The type word of a line set in capitals on its own: "KẾ HOẠCH", and with a qualifier of
+    one or two words, "CHƯƠNG TRÌNH CÔNG TÁC", "KẾ HOẠCH LIÊN TỊCH", "THÔNG BÁO KẾT LUẬN"."""
+    if not is_upper_text(line):
+        return None
+    words = collapse(re.sub(r"[^\w\s]", " ", fold(line))).split()
+    for size in (3, 2, 1):
+        name = DOC_TYPES.get(" ".join(words[:size]))
+        if name and len(words) - size <= 2 and not re.search(r"\d", line):
+            return name
+    return None
 
 
 def is_header_line(text: str) -> bool:
