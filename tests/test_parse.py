@@ -462,3 +462,14 @@ def test_a_type_word_with_a_qualifier_and_a_union_motto():
     assert fields.doc_type == "Chương trình"
     assert fields.issuer == "BCH Đoàn xã Ia Băng BCH Đoàn tỉnh Gia Lai"
     assert fields.title == "Đoàn và phong trào thanh thiếu nhi năm 2025"
+
+
+def test_an_issuer_name_wrapped_onto_a_second_header_line_is_one_body():
+    text = (
+        "BAN CHỈ ĐẠO TỈNH VỀ PHÒNG, CHỐNG\nTHIÊN TAI VÀ TÌM KIẾM CỨU NẠN\nSố: 9/KH-BCĐ\n"
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n"
+        "Huế, ngày 2 tháng 6 năm 2025\nKẾ HOẠCH\nỨng phó mùa mưa bão năm 2025\n"
+    )
+    assert parse_plan(text).issuer.casefold() == (
+        "ban chỉ đạo tỉnh về phòng, chống thiên tai và tìm kiếm cứu nạn"
+    )

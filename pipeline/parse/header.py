@@ -26,6 +26,16 @@ _PERIOD = re.compile(
 _YEAR = re.compile(r"\bnam\s+(\d{4})\b")
 _CONTINUES = ("xa ", "phuong ", "thi tran ", "huyen ", "quan ", "thi xa ", "thanh pho ", "tinh ",
               "va ", "& ", "- ", "tp. ", "tp ")
+_PARTY_COMMITTEE = re.compile(r"^(?:tinh|huyen|thanh|quan|thi|xa|phuong) uy\b")
+# The head word of a body's name: a header line that starts otherwise carries the name above
+# it on ("BAN CHỈ ĐẠO QUỐC GIA VỀ TÌM" / "KIẾM, QUY TẬP …").
+_BODY_START = re.compile(
+    r"^(?:uy ban|ubnd|hdnd|hoi dong|so|phong|ban|bch|trung tam|truong|cong an|chi cuc|cuc"
+    r"|tong cuc|bo|vien|hoc vien|dai hoc|hoi|doan|van phong|thanh tra|tram|benh vien|bao hiem"
+    r"|kho bac|chi nhanh|ngan hang|lien doan|mat tran|cong ty|hop tac xa|toa an|dai"
+    r"|(?:dang|tinh|huyen|thanh|quan|thi|xa|phuong) uy|dang bo|chi bo|chinh phu|thu tuong"
+    r"|quoc hoi|btt|bql|ban quan ly|chi hoi|to|ttg|ub)\b"
+)
 # Symbol codes (Appendix III) for a plan whose type line the scan lost.
 _CODES = {"KH": "Kế hoạch", "QĐ": "Quyết định", "NQ": "Nghị quyết", "CT": "Chỉ thị",
           "TB": "Thông báo", "HD": "Hướng dẫn", "CTr": "Chương trình", "BC": "Báo cáo",
@@ -77,8 +87,10 @@ def issuer_name(lines: list[str]) -> str | None:
     bodies: list[str] = []
     for line in lines:
         folded = fold(line) + " "
-        if bodies and (folded.startswith(_CONTINUES) or bodies[-1].endswith(("-", "VÀ", "&"))):
-            bodies[-1] = f"{bodies[-1]} {line}"
+        continues = folded.startswith(_CONTINUES) and not _PARTY_COMMITTEE.match(folded)
+        if bodies and (not _BODY_START.match(folded) or continues
+                       or bodies[-1].endswith(("-", "VÀ", "&"))):
+            bodies[-1] = f"{bodies[-1]} {line}"  # a wrapped name or its locality
         else:
             bodies.append(line)
     names = [_sentence_case(body) for body in bodies]
