@@ -473,3 +473,15 @@ def test_an_issuer_name_wrapped_onto_a_second_header_line_is_one_body():
     assert parse_plan(text).issuer.casefold() == (
         "ban chỉ đạo tỉnh về phòng, chống thiên tai và tìm kiếm cứu nạn"
     )
+
+
+def test_title_marks_confused_by_ocr_respelled_as_the_body_spells_them():
+    text = (
+        "KẾ HOẠCH\nTRIẾN KHAI CÔNG TÁC BẦU CỬ ĐẠI BIẾU HỘI ĐỒNG NHÂN DÂN XÃ\n\n"
+        "I. NỘI DUNG\n- Triển khai công tác bầu cử đại biểu Hội đồng nhân dân.\n"
+        "- Các thôn triển khai tuyên truyền về đại biểu và bầu cử.\n"
+    )
+    assert parse_plan(text).title == "TRIỂN KHAI CÔNG TÁC BẦU CỬ ĐẠI BIỂU HỘI ĐỒNG NHÂN DÂN XÃ"
+    # a spelling the body also uses once is left alone, and so are tone placements
+    text = "KẾ HOẠCH\nHòa giải ở cơ sở\n\nI. NỘI DUNG\n- Hoà giải tranh chấp; hoà giải viên.\n"
+    assert parse_plan(text).title == "Hòa giải ở cơ sở"

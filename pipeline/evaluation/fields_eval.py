@@ -25,6 +25,7 @@ from pathlib import Path
 from rapidfuzz import fuzz
 
 from pipeline.parse import parse_plan
+from pipeline.parse.text import tone_last
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCALARS = ("doc_type", "doc_number", "issuer", "place", "date", "title", "movement", "period",
@@ -44,21 +45,9 @@ def _text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-_TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"  # grave, acute, tilde, hook, dot below
-_WORD = re.compile(r"\w+")
-
-
-def _tone_last(word: re.Match) -> str:
-    """One spelling per syllable whatever vowel carries the tone ("hoà" = "hòa", "Uỷ" = "Ủy"):
-    a syllable has one tone mark, so moving it to the end loses nothing."""
-    letters = unicodedata.normalize("NFD", word.group())
-    tones = "".join(c for c in letters if c in _TONE_MARKS)
-    return "".join(c for c in letters if c not in _TONE_MARKS) + tones
-
-
 def normalise(value: object) -> str:
     text = unicodedata.normalize("NFC", _text(value)).casefold()
-    text = unicodedata.normalize("NFC", _WORD.sub(_tone_last, text))
+    text = tone_last(text)
     text = text.replace("–", "-").replace("—", "-")
     text = " ".join(text.split())
     text = re.sub(r"\s*-\s*", "-", text)

@@ -7,6 +7,7 @@ from pipeline.parse.awards import award_forms
 from pipeline.parse.legal import legal_basis
 from pipeline.parse.models import PlanFields, Section
 from pipeline.parse.parts import split_document
+from pipeline.parse.spelling import respell_from_body
 from pipeline.parse.targets import targets
 from pipeline.parse.text import collapse
 from pipeline.parse.timeline import timeline
@@ -22,8 +23,8 @@ def parse_plan(text: str) -> PlanFields:
         return PlanFields()
     parts = split_document(text)
     number, place, date, issuer_lines = header.cut_header(parts.header)
-    title = collapse(" ".join(parts.title)) or None
     body_text = " ".join(block.text for block in parts.body)
+    title = respell_from_body(collapse(" ".join(parts.title)), body_text) or None
     movement, period = header.title_fields(title, body_text)
     doc_type = parts.doc_type or header.doc_type_from(number, body_text)
     if doc_type != PLAN:

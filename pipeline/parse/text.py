@@ -106,3 +106,17 @@ def keyword_end(text: str, keyword: str, max_edits: int = 1) -> int | None:
     end = offset + best[1]
     colon = re.match(r"\s*[:;.]?\s*", text[end:])
     return end + (colon.end() if colon else 0)
+
+
+_TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"  # grave, acute, tilde, hook, dot below
+
+
+def tone_last(text: str) -> str:
+    """One spelling per syllable whatever vowel carries its tone ("hoà" = "hòa", "Uỷ" = "Ủy"):
+    a syllable has one tone mark, so moving it to the word's end loses nothing."""
+    def move(word: re.Match) -> str:
+        letters = unicodedata.normalize("NFD", word.group())
+        tones = "".join(c for c in letters if c in _TONE_MARKS)
+        return "".join(c for c in letters if c not in _TONE_MARKS) + tones
+
+    return unicodedata.normalize("NFC", re.sub(r"\w+", move, text))
