@@ -292,8 +292,11 @@ def test_seal_damaged_authority_lines_read_as_known_titles():
     assert repair_authority("PXQ THƯỜNG TRỰC") == "PHÓ CHỦ TỊCH THƯỜNG TRỰC"  # junk before it
     assert repair_authority("KT. CHU TJCH") == "KT. CHỦ TỊCH"  # a misread letter
     assert repair_authority("Q. GIÁM ĐÓC") == "Q. GIÁM ĐỐC"  # wrong marks
-    # names and lines that fit no known title are kept as printed
-    for line in ("TM. ỦY BAN NHÂN DÂN XÃ HÒA TIẾN", "NGUYỄN VĂN BẢY", "ZQX WVK"):
+    assert repair_authority("PHỚCHỦ TỊCH") == "PHÓ CHỦ TỊCH"  # words glued
+    assert repair_authority("K?>CHỦ TỊCH") == "KT. CHỦ TỊCH"  # marks strewn in
+    # names and lines that fit no known title are kept as printed, near ones too when clean
+    for line in ("TM. ỦY BAN NHÂN DÂN XÃ HÒA TIẾN", "NGUYỄN VĂN BẢY", "ZQX WVK",
+                 "PHÓ THỦ TƯỚNG", "GIÁM ĐỐC SỞ"):
         assert repair_authority(line) == line
 
 

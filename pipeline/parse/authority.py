@@ -9,6 +9,7 @@ known phrase it fits; a line that fits none is left as printed.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from rapidfuzz import fuzz, process
@@ -31,6 +32,8 @@ _MARKS = ("TM.", "KT.", "Q.", "TL.", "TUQ.")
 _OTHER_WORDS = ("XÃ", "PHƯỜNG", "THỊ", "TRẤN", "HUYỆN", "QUẬN", "TỈNH", "THÀNH", "PHỐ", "UBND",
                 "HĐND", "MTTQ", "MTTQVN", "T/M")
 _FUZZY_CUTOFF = 90  # rapidfuzz ratio (0-100) for a whole line read as a known phrase
+_LETTERS_CUTOFF = 82  # the same on letters only, spaces and marks dropped
+_MIN_LETTERS = 5
 
 
 @lru_cache(maxsize=1)
@@ -70,7 +73,29 @@ def repair_authority(line: str) -> str:
     )
     if best:
         return _by_fold()[best[0]]
-    return _fill_junk(tokens, known) or line
+    return _fill_junk(tokens, known) or _by_letters(line, folded) or line
+
+
+def _by_letters(line: str, folded: str) -> str | None:
+    """A line the seal glued ("PHỚCHỦ TỊCH") or strewed with marks ("K?>CHỦ TỊCH", "PHÓ €ÌỦ
+    TỊCH"): its letters alone, compared with the known lines' letters; near matches only when
+    marks show the damage, since a clean line may be a position the list lacks."""
+    letters = re.sub(r"[^a-z]", "", folded)
+    if len(letters) < _MIN_LETTERS:
+        return None
+    if letters in _letters():
+        return _letters()[letters]
+    if not re.search(r"[^\w\s./]", line):
+        return None
+    best = process.extractOne(
+        letters, list(_letters()), scorer=fuzz.ratio, score_cutoff=_LETTERS_CUTOFF
+    )
+    return _letters()[best[0]] if best else None
+
+
+@lru_cache(maxsize=1)
+def _letters() -> dict[str, str]:
+    return {re.sub(r"[^a-z]", "", folded): phrase for folded, phrase in _by_fold().items()}
 
 
 def _rejoin(tokens: list[str]) -> list[str]:
