@@ -488,3 +488,18 @@ def test_title_marks_confused_by_ocr_respelled_as_the_body_spells_them():
     # a spelling the body also uses once is left alone, and so are tone placements
     text = "KẾ HOẠCH\nHòa giải ở cơ sở\n\nI. NỘI DUNG\n- Hoà giải tranh chấp; hoà giải viên.\n"
     assert parse_plan(text).title == "Hòa giải ở cơ sở"
+
+
+def test_page_numbers_and_a_number_without_its_colon():
+    text = (
+        "ỦY BAN NHÂN DÂN\nXÃ PHÚ LỘC\nSố 45/KH-UBND\nCỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
+        "Độc lập - Tự do - Hạnh phúc\nPhú Lộc, ngày 3 tháng 4 năm 2025\nKẾ HOẠCH\n"
+        "Phòng, chống dịch bệnh trên gia súc năm 2025\nI. MỤC ĐÍCH\n"
+        "1. Chủ động phòng, chống dịch bệnh trên đàn gia súc, gia cầm.\n"
+        "2. Tiêm phòng đầy đủ cho đàn vật nuôi trên địa bàn xã.\f2\n"
+        "II. NỘI DUNG\n- Các thôn rà soát đàn gia súc.\n"
+    )
+    fields = parse_plan(text)
+    assert fields.doc_number == "45/KH-UBND"
+    # the page number "2" is no content under item 2, so items 1 and 2 stay plain items
+    assert [s.number for s in fields.sections] == ["I", "II"]

@@ -14,7 +14,11 @@ from pipeline.parse.dates import iso
 from pipeline.parse.parts import DOC_TYPES, MOTTO
 from pipeline.parse.text import collapse, fold, is_upper_text
 
-_NUMBER = re.compile(r"\bs[o6ô0]\s*[:;.]\s*((?:[\w.-]*\s?/\s?)+[\w.&-]*[\w&])")
+# "Số: 37/KH-UBND"; OCR may drop the colon ("Số 37/KH-UBND") but then a digit or the blank
+# of a draft follows at once
+_NUMBER = re.compile(
+    r"\bs[o6ô0]\s*(?:[:;.]\s*|\s+(?=[\d/]))((?:[\w.-]*\s?/\s?)+[\w.&-]*[\w&])"
+)
 _PLACE_DATE = re.compile(
     r"(?P<place>[^\W\d_][^,:;]*?)\s*,\s*ngay\b[\s._…]*(?P<d>\d{1,2})?[\s._…]*"
     r"thang[\s._…]*(?P<m>\d{1,2})?[\s._…]*nam\s*(?P<y>\d{4})"

@@ -36,10 +36,13 @@ MOTTO = re.compile(
     r"cong hoa xa hoi chu nghia viet nam|doc lap\s*[-–—]\s*tu do\s*[-–—]\s*hanh phuc"
     r"|dang cong san viet nam|doan (?:tncs|thanh nien cong san) ho chi minh$"
 )
-_NUMBER_LINE = re.compile(r"^s[o6ô0]\s*[:;.]")
+_NUMBER_LINE = re.compile(r"^s[o6ô0]\s*(?:[:;.]|\s+\d+\s*/)")
 _PLACE_DATE = re.compile(r",\s*ngay\b.*\bnam\s+\d{4}")
 _SIGNING_MARKS = {"TM", "KT", "TL", "TUQ", "Q", "TP"}  # "TM. ỦY BAN…", "KT. CHỦ TỊCH"
 _SIGNED = re.compile(r"^\((?:da ky|ky[,\s].*|ky ten.*)\)$")
+# the number printed in the top margin of every page after the first (Decree 30, Appendix I)
+_PAGE_NUMBER = re.compile(r"^\s*(?:[-–]\s*)?\d{1,3}(?:\s*[-–])?\s*$|^\s*trang\s+\d{1,3}\s*$",
+                          re.IGNORECASE)
 _VV = re.compile(r"^v\s*/\s*v\b\s*[:.]?\s*")
 _APPENDIX = re.compile(r"^(?:phu luc\b|\(\s*(?:ban hanh )?kem theo\b)")
 _ROLE_WORDS = re.compile(
@@ -112,7 +115,8 @@ def is_person_name(text: str) -> bool:
 
 
 def split_document(text: str) -> DocumentParts:
-    lines = [line for line in clean_lines(text) if not is_junk(line.text)]
+    lines = [line for line in clean_lines(text)
+             if not is_junk(line.text) and not _PAGE_NUMBER.match(line.text)]
     texts = [line.text for line in lines]
     type_at = next((i for i, t in enumerate(texts[:60]) if doc_type_of(t)), None)
     letter_at = next(
