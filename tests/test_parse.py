@@ -503,3 +503,14 @@ def test_page_numbers_and_a_number_without_its_colon():
     assert fields.doc_number == "45/KH-UBND"
     # the page number "2" is no content under item 2, so items 1 and 2 stay plain items
     assert [s.number for s in fields.sections] == ["I", "II"]
+
+
+def test_a_motto_damaged_by_ocr_stays_out_of_the_issuer():
+    text = (
+        "ỦY BAN NHÂN DÂN Càng Hòa xã hội Cử Nghĩ+ Việt Nam\n"
+        "HUYỆN ĐÔNG LÂM Đặc lập - Tụ đo - Hạnh phúc\n"
+        "Số: 15/KH-UBND Đông Lâm, ngày 2 tháng 3 năm 2025\n\nKẾ HOẠCH\nTrồng cây\n"
+    )
+    fields = parse_plan(text)
+    assert fields.issuer == "Ủy ban nhân dân huyện Đông Lâm"
+    assert (fields.doc_number, fields.date) == ("15/KH-UBND", "2025-03-02")

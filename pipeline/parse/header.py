@@ -11,13 +11,13 @@ import re
 
 from pipeline.parse import gazetteer
 from pipeline.parse.dates import iso
-from pipeline.parse.parts import DOC_TYPES, MOTTO
+from pipeline.parse.parts import DOC_TYPES, motto_spans
 from pipeline.parse.text import collapse, fold, is_upper_text
 
 # "Số: 37/KH-UBND"; OCR may drop the colon ("Số 37/KH-UBND") but then a digit or the blank
 # of a draft follows at once
 _NUMBER = re.compile(
-    r"\bs[o6ô0]\s*(?:[:;.]\s*|\s+(?=[\d/]))((?:[\w.-]*\s?/\s?)+[\w.&-]*[\w&])"
+    r"\bs[o6ô0uư]?\s*(?:[:;.]\s*|\s+(?=[\d/]))((?:[\w.-]*\s?/\s?)+[\w.&-]*[\w&])"
 )
 _PLACE_DATE = re.compile(
     r"(?P<place>[^\W\d_][^,:;]*?)\s*,\s*ngay\b[\s._…]*(?P<d>\d{1,2})?[\s._…]*"
@@ -54,7 +54,7 @@ def cut_header(lines: list[str]) -> tuple[str | None, str | None, str | None, li
     leftovers: list[str] = []
     for line in lines:
         folded = fold(line)
-        spans: list[tuple[int, int]] = [m.span() for m in MOTTO.finditer(folded)]
+        spans = motto_spans(folded)
         found = _NUMBER.search(folded)
         if found and number is None:
             number = re.sub(r"\s*/\s*", "/", line[found.start(1):found.end(1)])

@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rapidfuzz import fuzz
+
 from pipeline.parse.outline import Block, numbered, outline
 from pipeline.parse.text import clean_lines, collapse, fold, is_junk, is_upper_text, keyword_end
 
@@ -60,6 +62,25 @@ def kinh_gui_end(text: str) -> int | None:
     return keyword_end(text, "kinh gui", 2)
 
 
+_MOTTO_LINES = ("cong hoa xa hoi chu nghia viet nam", "doc lap - tu do - hanh phuc")
+_MOTTO_CUTOFF = 80  # rapidfuzz partial ratio of a motto line read through OCR damage
+
+
+def motto_spans(folded: str) -> list[tuple[int, int]]:
+    """Where the national motto (or a party's or union's name in its place) stands in a folded
+    header line, exact or through OCR damage ("Dạ: lập - Tài đờ - Hạnh [chúc")."""
+    spans = [m.span() for m in MOTTO.finditer(folded)]
+    if spans:
+        return spans
+    for motto in _MOTTO_LINES:
+        if len(folded) < 0.6 * len(motto):
+            continue
+        found = fuzz.partial_ratio_alignment(motto, folded, score_cutoff=_MOTTO_CUTOFF)
+        if found:
+            spans.append((found.dest_start, found.dest_end))
+    return spans
+
+
 @dataclass
 class DocumentParts:
     header: list[str]
@@ -87,7 +108,7 @@ def doc_type_of(line: str) -> str | None:
 def is_header_line(text: str) -> bool:
     folded = fold(text)
     return bool(
-        MOTTO.search(folded)
+        motto_spans(folded)
         or _NUMBER_LINE.match(folded)
         or _PLACE_DATE.search(folded)
         or (is_upper_text(text) and len(text.split()) <= 12 and not numbered(text))
@@ -166,7 +187,7 @@ def _letter_title(texts: list[str], at: int) -> tuple[list[str], int]:
     title = [first] if first else []
     i = at + 1
     while i < len(texts) and texts[i] and kinh_gui_end(texts[i]) is None and not (
-        MOTTO.search(fold(texts[i])) or _PLACE_DATE.search(fold(texts[i]))
+        motto_spans(fold(texts[i])) or _PLACE_DATE.search(fold(texts[i]))
         or _NUMBER_LINE.match(fold(texts[i])) or is_upper_text(texts[i])
     ) and len(title) < 4:
         title.append(texts[i])
