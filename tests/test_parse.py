@@ -514,3 +514,17 @@ def test_a_motto_damaged_by_ocr_stays_out_of_the_issuer():
     fields = parse_plan(text)
     assert fields.issuer == "Ủy ban nhân dân huyện Đông Lâm"
     assert (fields.doc_number, fields.date) == ("15/KH-UBND", "2025-03-02")
+
+
+def test_deadlines_counted_from_an_event():
+    text = (
+        "KẾ HOẠCH\nỨng phó lũ năm 2025\n\nI. NỘI DUNG\n"
+        "- Các thôn tổng vệ sinh môi trường trong 24-48 giờ sau khi nước rút.\n"
+        "- Niêm yết danh sách cử tri trước ngày bầu cử 40 ngày.\n"
+        "- Trong thời hạn 10 ngày kể từ ngày kết thúc đợt lũ, các thôn báo cáo thiệt hại.\n"
+        "- Các thôn tổ chức họp dân trong năm tới.\n"
+    )
+    assert [m.when for m in parse_plan(text).timeline] == [
+        "trong 24-48 giờ sau khi nước rút", "trước ngày bầu cử 40 ngày",
+        "Trong thời hạn 10 ngày kể từ ngày kết thúc đợt lũ",
+    ]

@@ -23,6 +23,8 @@ _POINT = (
     r"|thang\s+\d{1,2}(?:\s*,\s*\d{1,2})*(?:\s*/\s*\d{4}|\s+nam\s+\d{4})?"
     r"|quy\s+[ivx]+(?:\s*/\s*\d{4}|\s+nam\s+\d{4})?|nam\s+\d{4}"
 )
+_UNIT = r"(?:ngay|gio|thang|tuan)(?:\s+lam viec)?"
+_SPAN = rf"\d+(?:\s*[-–]\s*\d+)?\s+{_UNIT}"
 # A time expression at the start of an item, before its colon.
 _LEAD = re.compile(
     r"^(?:\d{1,2}\s*[.,)]\s*)?"
@@ -40,7 +42,12 @@ _INLINE = re.compile(
     r"|(?:theo\s+)?dinh ky\s+(?:ngay\s+\d{1,2}\s+(?:cua|hang)\s+[^,.;]*?(?=\s+cac\b|,|$)"
     r"|\d+\s+thang(?:,\s*\d+\s+thang)*(?:\s+va\s+(?:mot|\d+)\s+nam)?|hang\s+(?:nam|quy|thang))"
     r"|hang nam\s*\((?:truoc|cham nhat)[^)]*\)"
-    rf"|(?<=\()\s*ngay\s+{_DM}(?=\s*\)))"
+    rf"|(?<=\()\s*ngay\s+{_DM}(?=\s*\))"
+    # deadlines counted from an event: "trong thời hạn 10 ngày kể từ …", "trong 24-48 giờ sau
+    # khi nước rút", "trước ngày bầu cử 10 ngày"
+    rf"|trong\s+(?:vong\s+|thoi han\s+)?{_SPAN}(?:\s+(?:ke tu|sau khi|sau)\b[^,;.]*?"
+    r"(?=\s+(?:phai|ban hanh|bao cao|gui|to chuc|hoan thanh|thuc hien)\b|[,;.]|$))?"
+    rf"|(?:truoc|sau)\s+(?:ngay|khi)\s+[^\W\d][^,;.\d]{{1,40}}?\s+\d+\s+{_UNIT})"
 )
 _AGENT = re.compile(
     r"^((?:ubnd|uy ban|phong|ban|so|cac|truong|hoi dong|trung tam|cong chuc|can bo)\b[^;:]*?)"
