@@ -3,12 +3,15 @@ SHELL := /bin/bash
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 VNPLAN := $(VENV)/bin/vnplan
-APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng poppler-utils fonts-liberation2
+# ghostscript: OCRmyPDF's PDF/A conversion when pikepdf's own cannot make the file PDF/A
+APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng poppler-utils fonts-liberation2 \
+	ghostscript
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 MODEL := pipeline/data/syllable_lm.npz
 
-.PHONY: setup system-packages venv model channel test test-all lint demo eval bench samples clean
+.PHONY: setup system-packages venv model channel test test-all lint demo eval bench samples \
+	wheel clean
 
 setup: system-packages venv model
 
@@ -46,6 +49,11 @@ test-all: venv
 
 lint: venv
 	$(VENV)/bin/ruff check .
+
+# The wheel carries both models and py.typed: `pip install dist/vnplan-*.whl` works anywhere
+# Tesseract is installed.
+wheel: venv model
+	$(PYTHON) -m pip wheel --quiet --no-deps . -w dist
 
 demo: venv
 	$(VNPLAN) run samples/scans -o out/demo

@@ -10,6 +10,7 @@ resumable, with outputs and tables in a folder; ``restore_text`` and ``parse_pla
 from __future__ import annotations
 
 from pipeline.batch import BatchOptions, ProgressCallback, available_cores, run_batch
+from pipeline.documents import DocumentSpec, find_documents
 from pipeline.export import prepare_output_dir
 from pipeline.inputs import discover
 from pipeline.pages import OcrOptions, ocr_document, ocr_page
@@ -17,6 +18,7 @@ from pipeline.parse import parse_plan
 from pipeline.restore import restore_text
 
 __all__ = [
-    "BatchOptions", "OcrOptions", "ProgressCallback", "available_cores", "discover",
-    "ocr_document", "ocr_page", "parse_plan", "prepare_output_dir", "restore_text", "run_batch",
+    "BatchOptions", "DocumentSpec", "OcrOptions", "ProgressCallback", "available_cores",
+    "discover", "find_documents", "ocr_document", "ocr_page", "parse_plan", "prepare_output_dir",
+    "restore_text", "run_batch",
 ]

@@ -21,20 +21,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from pipeline import ocr
+from pipeline.documents import DocumentSpec, find_documents
 from pipeline.errors import ClusterError, InputError, OutputError, VnplanError
-from pipeline.export import (
-    output_stem,
-    prepare_output_dir,
-    remove_stale_temporaries,
-    unique_stems,
-    write_document_outputs,
-)
-from pipeline.inputs import count_pages, discover
-from pipeline.manifest import Entry, Manifest, file_sha256
+from pipeline.export import prepare_output_dir, remove_stale_temporaries
+from pipeline.manifest import Entry, FileFacts, Known, Manifest, content_sha256
 from pipeline.models import BatchResult, Document, DocumentResult, Failure, Page
 from pipeline.pages import OcrOptions, PageOutcome, ocr_page_of
 from pipeline.parse import parse_plan
+from pipeline.selection import PageSelection
 from pipeline.tables import write_tables
+from pipeline.writers import write_document_outputs
+from pipeline.writers.pdf import write_pdf
 
 
 def available_cores() -> int:
@@ -47,6 +44,8 @@ class BatchOptions:
     scheduler: str | None = None  # Dask scheduler address, e.g. tcp://10.0.0.5:8786
     force: bool = False  # redo documents the manifest says are done
     parse: bool = True  # extract the plan fields and write the batch tables
+    group: str = "auto"  # which files make one document: see pipeline.documents
+    output_type: str = "pdfa"  # <stem>.pdf: pdfa (PDF/A-2b), pdf, or none (no PDF)
 
 
 ProgressCallback = Callable[[int, int], None]  # (pages done, pages to do)
@@ -56,15 +55,20 @@ ProgressCallback = Callable[[int, int], None]  # (pages done, pages to do)
 class _Job:
     """A document being processed: its manifest facts and the pages received so far."""
 
-    source: Path
+    spec: DocumentSpec
     stem: str
-    size: int
-    mtime_ns: int
+    files: tuple[FileFacts, ...]
     sha256: str
-    page_count: int
-    pages: dict[int, Page] = field(default_factory=dict)
+    replaces: list[Entry]  # rows of documents this one takes the files of
+    page_refs: list[tuple[Path, int]] = field(default_factory=list)  # (file, page in it)
+    selected: list[int] = field(default_factory=list)  # the positions to read (--pages)
+    pages: dict[int, Page] = field(default_factory=dict)  # by position in the document
     errors: list[str] = field(default_factory=list)
     outstanding: int = 0
+
+    @property
+    def page_count(self) -> int:
+        return len(self.page_refs)
 
 
 def run_batch(
@@ -81,89 +85,138 @@ def run_batch(
     document would fail the same way.
     """
     started = time.perf_counter()
-    sources, problems = discover(inputs)
+    documents, problems = find_documents(inputs, batch.group, skip=out_dir)
     result = BatchResult(failures=[Failure(p.path, p.reason) for p in problems])
     prepare_output_dir(out_dir)
     remove_stale_temporaries(out_dir)
-    settings = _settings(options, batch.parse)
+    settings = _settings(options, batch.parse, batch.output_type)
     with Manifest(out_dir) as manifest:
-        jobs = _plan(sources, manifest, out_dir, settings, batch.force, result)
+        jobs = _plan(documents, manifest, out_dir, settings, batch.force, result, options.pages)
         if jobs:
             ocr.check_tesseract(options.lang)
             with _workers(batch) as (executor, slots):
                 for job, outcome in _process(jobs, executor, slots, options, on_progress):
                     result.peak_worker_mb = max(result.peak_worker_mb, outcome.peak_memory_mb)
                     if job.outstanding == 0:
-                        _finish(job, out_dir, settings, batch.parse, manifest, result)
+                        _finish(job, out_dir, settings, batch.parse, manifest, result,
+                                batch.output_type)
         if batch.parse:
             _write_tables(manifest, out_dir)
     result.seconds = time.perf_counter() - started
     return result
 
 
-def _settings(options: OcrOptions, parse: bool) -> str:
+def _settings(options: OcrOptions, parse: bool, output_type: str = "pdfa") -> str:
     """The options that shape the outputs; a change of any of them makes a document redone."""
     shaping = asdict(options)
+    shaping["pages"] = None if options.pages is None else str(options.pages)
     del shaping["debug_dir"], shaping["timeout"]
-    return json.dumps({**shaping, "parse": parse}, sort_keys=True)
+    lm = shaping.pop("lm")
+    if lm is not None:  # only a model of one's own: outputs made with the default stay done
+        shaping["lm"] = str(lm)
+    return json.dumps({**shaping, "parse": parse, "output_type": output_type}, sort_keys=True)
 
 
 def _plan(
-    sources: list[Path],
+    documents: list[DocumentSpec],
     manifest: Manifest,
     out_dir: Path,
     settings: str,
     force: bool,
     result: BatchResult,
+    pages: PageSelection | None = None,
 ) -> list[_Job]:
-    """The documents to process: new, changed, failed before, or made with other settings."""
-    known = {entry.source: entry for entry in manifest.entries()}
-    unique = list(dict.fromkeys(source.resolve() for source in sources))
-    new_stems = unique_stems(
-        [source for source in unique if source not in known], output_stem,
-        taken={entry.stem for entry in known.values()},
-    )
+    """The documents to process: new, changed, failed before, or made with other settings.
+
+    A document keeps the id it first got in this folder, also once moved or renamed (found
+    again by its content), so its outputs never move; a new one gets its own id, with -2,
+    -3... when another document has it.
+    """
+    known = Known(manifest.entries())
+    taken = {entry.stem.casefold() for entry in known.entries}
     jobs: list[_Job] = []
-    for source in unique:
-        entry = known.get(source)
+    for spec in documents:
+        entry = known.by_paths(spec.files)
         try:
-            stat = source.stat()
-            if not force and entry is not None and _still_done(entry, stat, settings, out_dir):
-                result.skipped.append(source)
+            files = tuple(FileFacts.of(path) for path in spec.files)
+            if (not force and entry is not None and entry.files == files
+                    and _reusable(entry, entry.sha256, settings, out_dir)):
+                _retire(known.overlapping(spec.files, entry), entry.outputs, manifest, out_dir)
+                result.skipped.append(spec.source)
                 continue
-            sha256 = file_sha256(source)
-            if entry is not None and not force and _same_content(entry, sha256, settings, out_dir):
-                result.skipped.append(source)
-                continue
-            job = _Job(source, entry.stem if entry else new_stems[source], stat.st_size,
-                       stat.st_mtime_ns, sha256, page_count=0)
+            sha256 = content_sha256(spec.files)
         except OSError as error:
-            result.failures.append(Failure(source, f"cannot be read ({error.strerror})"))
+            reason = _reason(spec, Path(error.filename or spec.source),
+                             f"cannot be read ({error.strerror})")
+            result.failures.append(Failure(spec.source, reason))
             continue
+        entry = entry or known.moved(sha256)
+        replaces = known.overlapping(spec.files, entry)
+        if not force and entry is not None and _reusable(entry, sha256, settings, out_dir):
+            manifest.repoint(entry.stem, spec.source, files)  # moved, renamed or touched
+            _retire(replaces, entry.outputs, manifest, out_dir)
+            result.skipped.append(spec.source)
+            continue
+        stem = entry.stem if entry is not None else _new_stem(spec.id, replaces, taken)
+        job = _Job(spec, stem, files, sha256, replaces)
         try:
-            job.page_count = count_pages(source)
+            job.page_refs = spec.pages()
+            job.selected = (pages.numbers(job.page_count) if pages
+                            else list(range(1, job.page_count + 1)))
+            if not job.selected:
+                raise InputError(spec.source,
+                                 f"none of its {job.page_count} pages is in --pages {pages}")
         except InputError as error:
-            job.errors.append(error.reason)
+            job.errors.append(_reason(spec, error.path, error.reason))
             _finish(job, out_dir, settings, False, manifest, result)
             continue
         jobs.append(job)
     return jobs
 
 
-def _still_done(entry: Entry, stat: os.stat_result, settings: str, out_dir: Path) -> bool:
-    """Done, unchanged on disk by size and time, so not even worth hashing again."""
-    return (entry.size, entry.mtime_ns) == (stat.st_size, stat.st_mtime_ns) and _same_content(
-        entry, entry.sha256, settings, out_dir
-    )
-
-
-def _same_content(entry: Entry, sha256: str, settings: str, out_dir: Path) -> bool:
+def _reusable(entry: Entry, sha256: str, settings: str, out_dir: Path) -> bool:
+    """Done from this content with these settings, and its outputs all there."""
     return (
         entry.status == "done"
         and entry.sha256 == sha256
         and entry.settings == settings
         and all((out_dir / name).is_file() for name in entry.outputs)
     )
+
+
+def _new_stem(document_id: str, replaces: list[Entry], taken: set[str]) -> str:
+    """The document's id, or the first free ``-2``, ``-3``...; the id of a document this one
+    replaces (a series that gained a page) is its own to take."""
+    for entry in replaces:
+        if entry.stem.casefold() == document_id.casefold():
+            return entry.stem
+    stem, counter = document_id, 1
+    while stem.casefold() in taken:
+        counter += 1
+        stem = f"{document_id}-{counter}"
+    taken.add(stem.casefold())
+    return stem
+
+
+def _reason(spec: DocumentSpec, path: Path, reason: str) -> str:
+    """A page's failure; in a document of several files, it names the file."""
+    return reason if len(spec.files) == 1 else f"{path.name}: {reason}"
+
+
+def _retire(replaced: list[Entry], keep: list[str], manifest: Manifest, out_dir: Path) -> None:
+    """Forget documents whose files now belong to another, and delete their outputs (but not
+    ``keep``, what the new document wrote under the same names)."""
+    for entry in replaced:
+        if not manifest.remove(entry):
+            continue  # its row already describes the new document
+        for name in entry.outputs:
+            if name not in keep:
+                try:
+                    (out_dir / name).unlink(missing_ok=True)
+                except OSError as error:
+                    raise OutputError(
+                        f"{out_dir / name}: cannot remove ({error.strerror or error})"
+                    ) from error
 
 
 @contextmanager
@@ -217,16 +270,18 @@ def _process(
 ) -> Iterator[tuple[_Job, PageOutcome]]:
     """Submit pages in document order, a few per worker ahead, and yield each outcome as it
     comes, so documents complete (and are saved) early and memory stays bounded."""
-    total = sum(job.page_count for job in jobs)
-    tasks = ((job, number) for job in jobs for number in range(1, job.page_count + 1))
+    total = sum(len(job.selected) for job in jobs)
+    tasks = ((job, position, *job.page_refs[position - 1]) for job in jobs
+             for position in job.selected)
     ahead = 2 * slots  # every worker has its next page waiting
-    running: dict[Future, tuple[_Job, int]] = {}
+    running: dict[Future, tuple[_Job, int, Path, int]] = {}
     done = 0
     if on_progress is not None:
         on_progress(0, total)
     while True:
-        for job, number in tasks:
-            running[executor.submit(ocr_page_of, job.source, number, options)] = (job, number)
+        for task in tasks:
+            job, _, path, number = task
+            running[executor.submit(ocr_page_of, path, number, options)] = task
             job.outstanding += 1
             if len(running) >= ahead:
                 break
@@ -234,20 +289,22 @@ def _process(
             return
         finished, _ = wait(running, return_when=FIRST_COMPLETED)
         for future in finished:
-            job, number = running.pop(future)
+            job, position, path, number = running.pop(future)
             job.outstanding -= 1
-            outcome = _outcome(future, job, number)
+            outcome = _outcome(future, path, number)
             if outcome.page is not None:
-                job.pages[number] = outcome.page
+                page = outcome.page  # numbered in its file: number it in the document
+                page.source, page.source_page, page.number = path, number, position
+                job.pages[position] = page
             elif outcome.error is not None:
-                job.errors.append(outcome.error)
+                job.errors.append(_reason(job.spec, path, outcome.error))
             done += 1
             if on_progress is not None:
                 on_progress(done, total)
             yield job, outcome
 
 
-def _outcome(future: Future, job: _Job, number: int) -> PageOutcome:
+def _outcome(future: Future, path: Path, number: int) -> PageOutcome:
     """The worker's outcome, or one that says why the worker gave none."""
     try:
         return future.result()
@@ -257,26 +314,39 @@ def _outcome(future: Future, job: _Job, number: int) -> PageOutcome:
         reason = "the worker process died (out of memory or crashed); run again to retry"
     except Exception as error:  # a bug, or a lost Dask worker: fail this page, keep the batch
         reason = f"internal error on page {number}: {type(error).__name__}: {error}"
-    return PageOutcome(job.source, number, None, reason, 0.0)
+    return PageOutcome(path, number, None, reason, 0.0)
 
 
 def _finish(
-    job: _Job, out_dir: Path, settings: str, parse: bool, manifest: Manifest, result: BatchResult
+    job: _Job, out_dir: Path, settings: str, parse: bool, manifest: Manifest, result: BatchResult,
+    output_type: str = "none",
 ) -> None:
     """Write a completed document's outputs, then record it: done only once they are in place."""
     if job.errors:
         reason = "; ".join(dict.fromkeys(job.errors))
-        result.failures.append(Failure(job.source, reason))
+        result.failures.append(Failure(job.spec.source, reason))
         manifest.record(_entry(job, settings, "failed", reason, [], None))
         return
-    document = Document(job.source, [job.pages[n] for n in sorted(job.pages)])
+    document = Document(job.spec.source, [job.pages[n] for n in sorted(job.pages)])
     fields = parse_plan(document.text).to_dict() if parse else None
     try:
-        outputs = write_document_outputs(document, fields, out_dir, job.stem)
+        (out_dir / job.stem).parent.mkdir(parents=True, exist_ok=True)  # ids are paths
+        outputs = write_document_outputs(
+            document, fields, out_dir, job.stem, settings=json.loads(settings)
+        )
+        if output_type != "none":
+            outputs.append(out_dir / f"{job.stem}.pdf")
+            write_pdf(document, outputs[-1], output_type)
     except OSError as error:
         raise OutputError(f"{out_dir}: cannot write outputs ({error.strerror or error})") from error
-    manifest.record(_entry(job, settings, "done", None, [p.name for p in outputs], fields))
-    result.done.append(DocumentResult(job.source, len(document.pages), outputs))
+    except InputError as error:  # OCRmyPDF could not make a PDF of these pages
+        result.failures.append(Failure(job.spec.source, error.reason))
+        manifest.record(_entry(job, settings, "failed", error.reason, [], None))
+        return
+    names = [path.relative_to(out_dir).as_posix() for path in outputs]
+    manifest.record(_entry(job, settings, "done", None, names, fields))
+    _retire(job.replaces, names, manifest, out_dir)
+    result.done.append(DocumentResult(job.spec.source, len(document.pages), outputs))
 
 
 def _entry(
@@ -284,9 +354,9 @@ def _entry(
     fields: dict | None,
 ) -> Entry:
     return Entry(
-        source=job.source, stem=job.stem, size=job.size, mtime_ns=job.mtime_ns,
-        sha256=job.sha256, settings=settings, status=status, pages=job.page_count, error=error,
-        outputs=outputs, fields=fields,
+        stem=job.stem, source=job.spec.source, files=job.files, sha256=job.sha256,
+        settings=settings, status=status, pages=job.page_count, error=error, outputs=outputs,
+        fields=fields,
     )
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from pipeline import __version__, api
+from pipeline.documents import GROUPINGS
 from pipeline.errors import (
     ExitCode,
     InputError,
@@ -24,10 +25,12 @@ from pipeline.models import BatchResult
 from pipeline.parse.commands import parse_command
 from pipeline.preprocess import STEPS
 from pipeline.restore import MODES, ModelMissingError, load_language_model, restore_text
-from pipeline.restore.build import DEFAULT_MODEL_PATH, BuildConfig, build_default
+from pipeline.restore.build import DEFAULT_MODEL_PATH, DICTIONARIES, BuildConfig, build_default
 from pipeline.restore.channel import DEFAULT_CHANNEL_PATH
 from pipeline.restore.channel_build import build_channels
+from pipeline.selection import parse_pages
 from pipeline.synth import LEVELS, write_pdf, write_scans
+from pipeline.writers.pdf import OUTPUT_TYPES
 
 INPUTS = click.argument(
     "inputs", nargs=-1, required=True, type=click.Path(path_type=Path)
@@ -57,6 +60,17 @@ def ocr_options(function):
                               + ",".join(STEPS) + ")."),
             click.option("--debug-dir", type=click.Path(file_okay=False, path_type=Path),
                          help="Write each cleanup step's image here, to see what it did."),
+            click.option("--lm", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                         help="Syllable language model for the correction (default: the "
+                              "installed one; make your own with `vnplan lm train`)."),
+            click.option("--output-type", type=click.Choice(OUTPUT_TYPES), default="pdfa",
+                         show_default=True,
+                         help="<name>.pdf: searchable PDF/A-2b (pdfa), plain PDF (pdf), "
+                              "or none."),
+            click.option("--force-ocr", is_flag=True,
+                         help="OCR PDF pages that have a text layer of their own too."),
+            click.option("--pages", callback=_parse_pages, metavar="SPEC",
+                         help="Only these pages of each document, e.g. 1-3,7 or 2-."),
         ]
     ):
         function = option(function)
@@ -73,11 +87,24 @@ def _parse_steps(ctx: click.Context, param: click.Parameter, value: str | None):
     return steps
 
 
+def _parse_pages(ctx: click.Context, param: click.Parameter, value: str | None):
+    """A bad spec is one line on stderr and exit code 2, like every other usage error here."""
+    if value is None:
+        return None
+    try:
+        return parse_pages(value)
+    except ValueError as error:
+        click.echo(f"vnplan: error: --pages {value}: {error}", err=True)
+        ctx.exit(int(ExitCode.usage))
+
+
 def _ocr_settings(settings: dict) -> api.OcrOptions:
     return api.OcrOptions(
         lang=settings["lang"], psm=settings["psm"], clean=not settings["no_clean"],
         raw=settings["raw"], correct=not settings["no_correct"], steps=settings["steps"],
         debug_dir=settings["debug_dir"], timeout=settings["page_timeout"],
+        force_ocr=settings["force_ocr"], pages=settings["pages"],
+        lm=settings["lm"].resolve() if settings["lm"] else None,  # workers may run elsewhere
     )
 
 
@@ -116,6 +143,11 @@ def batch_options(function):
             click.option("--page-timeout", type=click.FloatRange(0), default=600,
                          show_default=True,
                          help="Seconds Tesseract may spend on one page (0: no limit)."),
+            click.option("--group", type=click.Choice(GROUPINGS), default="auto",
+                         show_default=True,
+                         help="Which files make one document. auto: images of a folder whose "
+                              "names differ only by a page number (scan-p1.png, scan-p2.png); "
+                              "folder: all images of a folder; file: every file alone."),
         ]
     ):
         function = option(function)
@@ -131,8 +163,10 @@ def ocr_command(inputs, out_dir, **settings) -> None:
     """OCR images, multi-page TIFFs, PDFs and folders of them, without parsing.
 
     Writes DIR/<name>.txt (corrected text, pages separated by form feeds), DIR/<name>.raw.txt
-    (Tesseract's own reading) and DIR/<name>.json (lines and words with confidences and boxes)
-    for each input document. Like `run`, it skips documents already done.
+    (Tesseract's own reading), DIR/<name>.json (lines and words with confidences and boxes in
+    the scan's pixels), DIR/<name>.alto.xml (ALTO 4.4), DIR/<name>.hocr and DIR/<name>.pdf (the
+    pages under the corrected words, PDF/A) for each input document. Like `run`, it skips
+    documents already done.
     """
     _finish(_run(inputs, out_dir, settings, parse=False), summary=False)
 
@@ -145,7 +179,8 @@ def ocr_command(inputs, out_dir, **settings) -> None:
 def run_command(inputs, out_dir, **settings) -> None:
     """The main job: scans to corrected text, plan fields and CSV tables, for a whole batch.
 
-    Per document: DIR/<name>.txt, <name>.raw.txt and <name>.json (words and the plan's fields);
+    Per document: DIR/<name>.txt, <name>.raw.txt, <name>.json (words and the plan's fields),
+    <name>.alto.xml, <name>.hocr and <name>.pdf (searchable PDF/A);
     for the folder: plans.csv and the list tables (legal_basis.csv, targets.csv, ...), and
     manifest.sqlite, which makes a re-run skip what is done. A progress bar shows on a terminal.
     """
@@ -155,7 +190,8 @@ def run_command(inputs, out_dir, **settings) -> None:
 def _run(inputs: tuple[Path, ...], out_dir: Path, settings: dict, *, parse: bool) -> BatchResult:
     batch = api.BatchOptions(
         jobs=settings.pop("jobs"), scheduler=settings.pop("scheduler"),
-        force=settings.pop("force"), parse=parse,
+        force=settings.pop("force"), parse=parse, output_type=settings.pop("output_type"),
+        group=settings.pop("group"),
     )
     options = _ocr_settings(settings)
     previous = signal.signal(signal.SIGTERM, _interrupt)  # a kill is handled like Ctrl-C
@@ -329,6 +365,10 @@ def lm_train_command(corpus: Path, output: Path) -> None:
 
 def _build(output: Path, corpus: Path | None) -> None:
     start = time.perf_counter()
+    if not DICTIONARIES.is_dir():
+        click.echo(f"vnplan: warning: {DICTIONARIES} not found (installed from a wheel?): this "
+                   "model lacks the project's lexicon and plans, which the shipped one has",
+                   err=True)
     try:
         model = build_default(BuildConfig(), extra_corpus=corpus, output=output)
     except OSError as error:

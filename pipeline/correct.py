@@ -10,7 +10,9 @@ one with their boxes, and each change is kept on the word for reviewers.
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Callable
+from pathlib import Path
 
 from pipeline.errors import MissingDependencyError
 from pipeline.models import Line
@@ -21,6 +23,7 @@ from pipeline.restore import (
     repairer,
 )
 from pipeline.restore.align import core
+from pipeline.restore.build import DEFAULT_MODEL_PATH
 from pipeline.restore.syllable import is_valid_syllable
 
 LOW_CONFIDENCE = 60.0  # Tesseract word confidence (0-100) below which a word is doubted
@@ -40,14 +43,23 @@ def _suspect(text: str, confidence: float, is_abbreviation: Callable[[str], bool
     return confidence < SURE and not word[:1].isupper()  # confident names stay: Hrê, Zalo
 
 
-def correct_lines(lines: list[Line], lang: str = "vie") -> None:
-    """Correct the words of a page's lines in place, recording each change on its word."""
+def correct_lines(lines: list[Line], lang: str = "vie", lm_path: Path | None = None) -> None:
+    """Correct the words of a page's lines in place, recording each change on its word.
+
+    A missing or broken model stops the batch (MissingDependencyError): every page would fail.
+    """
+    legacy = "vie" not in lang.split("+")
     try:
-        lm = load_language_model()
-        legacy = "vie" not in lang.split("+")
-        fixer = repairer(lm, load_channel("eng" if legacy else "vie"))
+        lm = load_language_model(lm_path)
+        channel = load_channel("eng" if legacy else "vie")
     except ModelMissingError as error:
         raise MissingDependencyError(f"{error} (or use --no-correct)") from error
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+        raise MissingDependencyError(
+            f"{lm_path or DEFAULT_MODEL_PATH}: the correction models cannot be read ({error}); "
+            "rebuild the syllable model with `vnplan lm build`"
+        ) from error
+    fixer = repairer(lm, channel)
     texts = [" ".join(word.text for word in line.words) for line in lines]
     focus = None
     if not legacy:

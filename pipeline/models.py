@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 
 @dataclass(frozen=True)
 class Box:
-    """Pixel rectangle in the coordinates of the image Tesseract read (after cleanup)."""
+    """Pixel rectangle in the original scan's pixels (the page as read from the file, before
+    any cleanup turned, deskewed, rectified or enlarged it), so it can be cropped from, or
+    drawn over, the input itself. A word the cleanup turned by a few degrees gets the upright
+    rectangle around it."""
 
     left: int
     top: int
     width: int
     height: int
+
+    @staticmethod
+    def around(boxes: Iterable[Box]) -> Box:
+        """The smallest box holding all of them (a block's, from its lines')."""
+        boxes = list(boxes)
+        left, top = min(b.left for b in boxes), min(b.top for b in boxes)
+        right = max(b.left + b.width for b in boxes)
+        bottom = max(b.top + b.height for b in boxes)
+        return Box(left, top, right - left, bottom - top)
 
 
 @dataclass
@@ -43,13 +56,34 @@ class Line:
 
 @dataclass
 class Page:
-    number: int  # 1-based position in the source document
-    width: int
+    number: int  # 1-based position in the document (which may span several files)
+    width: int  # the scan's size in pixels, the frame of every box
     height: int
     deskew_angle: float  # degrees the cleanup rotated the page by (0.0 when not cleaned)
     rotation: int = 0  # quarter turns (degrees, counter-clockwise) the cleanup applied first
     scale: float = 1.0  # enlargement the cleanup applied to a low-resolution page
     lines: list[Line] = field(default_factory=list)
+    dpi: float | None = None  # the input's resolution (PDFs: rendered at 300), None: not given
+    text_source: str = "ocr"  # "ocr": Tesseract read it; "pdf": the PDF's own text layer
+    source: Path | None = None  # the file the page was read from: a document may span several
+    source_page: int | None = None  # its 1-based page number in that file
+
+    @property
+    def text_angle(self) -> float:
+        """Degrees counter-clockwise at which the text stands on the scan: the cleanup's turns
+        undone (90 for a page scanned turned a quarter counter-clockwise)."""
+        return round(-(self.rotation + self.deskew_angle) % 360, 2)
+
+    @property
+    def blocks(self) -> list[list[Line]]:
+        """Runs of consecutive lines of one paragraph: the text blocks of ALTO and hOCR."""
+        blocks: list[list[Line]] = []
+        for line in self.lines:
+            if blocks and line.paragraph == blocks[-1][-1].paragraph:
+                blocks[-1].append(line)
+            else:
+                blocks.append([line])
+        return blocks
 
     @property
     def text(self) -> str:

@@ -7,18 +7,21 @@ worker and only the page's words travel back.
 
 from __future__ import annotations
 
+import math
 import os
 import resource
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytesseract
 
-from pipeline import correct, ocr, preprocess, reading_order
+from pipeline import correct, ocr, pdftext, preprocess, reading_order
 from pipeline.errors import InputError, OutputError
 from pipeline.inputs import PageImage, read_pages
-from pipeline.models import Document, Page
+from pipeline.models import Box, Document, Line, Page
+from pipeline.selection import PageSelection
 
 
 @dataclass(frozen=True)
@@ -31,32 +34,73 @@ class OcrOptions:
     steps: tuple[str, ...] | None = None  # cleanup steps to run; None: all of preprocess.STEPS
     debug_dir: Path | None = None  # where to write each cleanup step's image
     timeout: float = 0  # seconds one Tesseract run may take; 0: no limit
+    force_ocr: bool = False  # OCR a PDF page even when it has a usable text layer of its own
+    pages: PageSelection | None = None  # which pages of each document (--pages); None: all
+    lm: Path | None = None  # syllable language model for the correction; None: the default
 
 
 def ocr_page(
     page: PageImage, options: OcrOptions = OcrOptions(), source: Path = Path("page")
 ) -> Page:
+    """Clean, read, order and correct one page; its boxes come back in the scan's pixels."""
     if options.clean and not options.raw:
         cleaned = preprocess.clean_page(
             page.pixels, options.steps, _debug_writer(options.debug_dir, source, page.number)
         )
         pixels, angle = cleaned.pixels, cleaned.deskew_angle
-        rotation, scale = cleaned.rotation, cleaned.scale
+        rotation, scale, transform = cleaned.rotation, cleaned.scale, cleaned.transform
     else:
-        pixels, angle, rotation, scale = page.pixels, 0.0, 0, 1.0
+        pixels, angle, rotation, scale, transform = page.pixels, 0.0, 0, 1.0, np.eye(3)
     lines = ocr.recognise(pixels, lang=options.lang, psm=options.psm, timeout=options.timeout)
-    height, width = pixels.shape[:2]
     if not options.raw:
         recovered = ocr.recover_dropped_text(
             pixels, lines, lang=options.lang, timeout=options.timeout
         )
-        lines = reading_order.reading_order(recovered, width)
+        lines = reading_order.reading_order(recovered, pixels.shape[1])
         if options.correct:
-            correct.correct_lines(lines, options.lang)
+            correct.correct_lines(lines, options.lang, options.lm)
+    height, width = page.pixels.shape[:2]
+    _boxes_to_scan(lines, transform, width, height)
     return Page(
         number=page.number, width=width, height=height, deskew_angle=angle,
         rotation=rotation, scale=scale, lines=lines,
+        # PNG stores pixels per metre: its 300 dpi reads back as 299.9994
+        dpi=None if page.dpi is None else round(page.dpi, 1),
     )
+
+
+_ROUNDING_SLACK = 1e-6  # px: float noise must not widen an exactly mapped box by a pixel
+
+
+def _boxes_to_scan(lines: list[Line], transform: np.ndarray, width: int, height: int) -> None:
+    """Put word and line boxes found on the cleaned page back on the scan, in place.
+
+    Everything before this (recovery, reading order, correction) works on the cleaned page,
+    where lines are level; only the results move.
+    """
+    if np.array_equal(transform, np.eye(3)):
+        return
+    inverse = np.linalg.inv(transform)
+    for line in lines:
+        line.box = _box_on_scan(line.box, inverse, width, height)
+        for word in line.words:
+            word.box = _box_on_scan(word.box, inverse, width, height)
+
+
+def _box_on_scan(box: Box, inverse: np.ndarray, width: int, height: int) -> Box:
+    """The upright rectangle around the box's four corners mapped through ``inverse``,
+    clipped to the scan and at least one pixel wide and tall."""
+    right, bottom = box.left + box.width, box.top + box.height
+    corners = np.array(
+        [[box.left, box.top, 1], [right, box.top, 1], [right, bottom, 1], [box.left, bottom, 1]],
+        dtype=np.float64,
+    ) @ inverse.T
+    xs, ys = corners[:, 0] / corners[:, 2], corners[:, 1] / corners[:, 2]
+    left = min(max(math.floor(xs.min() + _ROUNDING_SLACK), 0), width - 1)
+    top = min(max(math.floor(ys.min() + _ROUNDING_SLACK), 0), height - 1)
+    right = max(min(math.ceil(xs.max() - _ROUNDING_SLACK), width), left + 1)
+    bottom = max(min(math.ceil(ys.max() - _ROUNDING_SLACK), height), top + 1)
+    return Box(left, top, right - left, bottom - top)
 
 
 def _debug_writer(
@@ -93,9 +137,15 @@ def _ocr_checked(page: PageImage, options: OcrOptions, source: Path) -> Page:
 
 def ocr_document(path: Path, options: OcrOptions = OcrOptions()) -> Document:
     """OCR every page of an image, multi-page TIFF or PDF; raises InputError for a bad file."""
-    return Document(
-        source=path, pages=[_ocr_checked(page, options, path) for page in read_pages(path)]
-    )
+    return Document(source=path, pages=[
+        _text_layer(path, page.number, options) or _ocr_checked(page, options, path)
+        for page in read_pages(path)
+    ])
+
+
+def _text_layer(source: Path, number: int, options: OcrOptions) -> Page | None:
+    """The page from a born-digital PDF's own text, unless OCR is forced (see pdftext)."""
+    return None if options.force_ocr else pdftext.text_layer_page(source, number, options.lang)
 
 
 @dataclass(frozen=True)
@@ -110,7 +160,8 @@ class PageOutcome:
 
 
 def ocr_page_of(source: Path, number: int, options: OcrOptions) -> PageOutcome:
-    """Read page ``number`` of ``source`` and OCR it; errors come back as data, not raised.
+    """Read page ``number`` of ``source`` and OCR it (a born-digital PDF page: read its own
+    text); errors come back as data, not raised.
 
     Tesseract is held to one thread, as ocrmypdf does: N workers then use N cores instead of
     fighting over them.
@@ -119,8 +170,10 @@ def ocr_page_of(source: Path, number: int, options: OcrOptions) -> PageOutcome:
     page: Page | None = None
     error: str | None = None
     try:
-        for image in read_pages(source, {number}):
-            page = _ocr_checked(image, options, source)
+        page = _text_layer(source, number, options)
+        if page is None:
+            for image in read_pages(source, {number}):
+                page = _ocr_checked(image, options, source)
         if page is None:
             error = f"page {number} is missing"
     except InputError as failure:

@@ -38,8 +38,16 @@ class CleanedPage:
     deskew_angle: float  # degrees, counter-clockwise, applied to the page
     rotation: int = 0  # quarter-turn correction applied, degrees counter-clockwise
     scale: float = 1.0  # upscaling applied to reach about 300 dpi
+    # 3x3 homography from scan to cleaned pixel coordinates, every geometric step composed in,
+    # so what is found on the cleaned page can be put back on the scan. Coordinates are of pixel
+    # corners: the top-left pixel spans [0, 1] x [0, 1], and a box's edges map exactly.
+    transform: np.ndarray = field(default_factory=lambda: np.eye(3), repr=False)
     # the orientation search's measurements, reused by deskew while the pixels are unturned
     analysis: _InkAnalysis | None = field(default=None, repr=False, compare=False)
+
+    def moved(self, matrix: np.ndarray) -> None:
+        """Compose a step's 3x3 corner-coordinate matrix after the ones already applied."""
+        self.transform = matrix @ self.transform
 
 
 Step = Callable[[CleanedPage], CleanedPage]
@@ -82,16 +90,21 @@ def _grayscale_step(page: CleanedPage) -> CleanedPage:
 def _perspective_step(page: CleanedPage) -> CleanedPage:
     corners = find_page_corners(to_grayscale(page.pixels))
     if corners is not None:
+        matrix, _ = _rectification(corners)
         page.pixels = rectify(page.pixels, corners)
+        page.moved(_corner_frame(matrix))
     return page
 
 
 def _upscale_step(page: CleanedPage) -> CleanedPage:
     page.scale = upscale_factor(to_grayscale(page.pixels))
     if page.scale > 1.0:
+        height, width = page.pixels.shape[:2]
         page.pixels = cv2.resize(
             page.pixels, None, fx=page.scale, fy=page.scale, interpolation=cv2.INTER_CUBIC
         )
+        # the sizes are rounded, so the exact factors are the sizes' ratios
+        page.moved(np.diag([page.pixels.shape[1] / width, page.pixels.shape[0] / height, 1.0]))
     return page
 
 
@@ -99,6 +112,7 @@ def _orient_step(page: CleanedPage) -> CleanedPage:
     analysis = _InkAnalysis(_small_ink(to_grayscale(page.pixels)))
     page.rotation = _orientation(analysis)
     if page.rotation:
+        page.moved(_quarter_turns(page.pixels.shape, page.rotation))
         page.pixels = rotate_quarter(page.pixels, page.rotation)
     else:
         page.analysis = analysis
@@ -110,6 +124,8 @@ def _deskew_step(page: CleanedPage) -> CleanedPage:
     analysis, page.analysis = page.analysis, None
     page.deskew_angle = _skew(analysis or _InkAnalysis(_small_ink(gray)))
     page.pixels = rotate(gray, page.deskew_angle)
+    if page.deskew_angle:
+        page.moved(_corner_frame(_rotation(gray.shape, page.deskew_angle)[0]))
     return page
 
 
@@ -207,6 +223,13 @@ def _edge_strength(gray: np.ndarray, quad: np.ndarray) -> float:
 
 def rectify(pixels: np.ndarray, corners: np.ndarray) -> np.ndarray:
     """Warp the quadrilateral to an upright rectangle of its own mean side lengths."""
+    matrix, size = _rectification(corners)
+    return cv2.warpPerspective(pixels, matrix, size, flags=cv2.INTER_CUBIC,
+                               borderMode=cv2.BORDER_REPLICATE)
+
+
+def _rectification(corners: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
+    """:func:`rectify`'s homography (OpenCV's pixel-centre frame) and its (width, height)."""
     top_left, top_right, bottom_right, bottom_left = corners
     width = int(round((np.linalg.norm(top_right - top_left)
                        + np.linalg.norm(bottom_right - bottom_left)) / 2))
@@ -214,9 +237,7 @@ def rectify(pixels: np.ndarray, corners: np.ndarray) -> np.ndarray:
                         + np.linalg.norm(bottom_right - top_right)) / 2))
     target = np.array([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]],
                       dtype=np.float32)
-    matrix = cv2.getPerspectiveTransform(corners, target)
-    return cv2.warpPerspective(pixels, matrix, (width, height), flags=cv2.INTER_CUBIC,
-                               borderMode=cv2.BORDER_REPLICATE)
+    return cv2.getPerspectiveTransform(corners, target), (width, height)
 
 
 def upscale_factor(gray: np.ndarray, target_height: float = 27.0) -> float:
@@ -349,6 +370,26 @@ def rotate_quarter(pixels: np.ndarray, degrees: int) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(pixels, k=(degrees // 90) % 4))
 
 
+def _quarter_turns(shape: tuple[int, ...], degrees: int) -> np.ndarray:
+    """:func:`rotate_quarter` as a corner-coordinate matrix: one turn of a w-wide image takes
+    (x, y) to (y, w - x)."""
+    height, width = shape[:2]
+    matrix = np.eye(3)
+    for _ in range((degrees // 90) % 4):
+        matrix = np.array([[0.0, 1.0, 0.0], [-1.0, 0.0, width], [0.0, 0.0, 1.0]]) @ matrix
+        width, height = height, width
+    return matrix
+
+
+def _corner_frame(matrix: np.ndarray) -> np.ndarray:
+    """An OpenCV warp matrix (2x3 or 3x3, pixel centres at integers) in corner coordinates
+    (pixel centres at half-integers), as 3x3."""
+    full = np.vstack([matrix, [0.0, 0.0, 1.0]]) if matrix.shape[0] == 2 else matrix
+    shift = np.array([[1.0, 0.0, 0.5], [0.0, 1.0, 0.5], [0.0, 0.0, 1.0]])
+    back = np.array([[1.0, 0.0, -0.5], [0.0, 1.0, -0.5], [0.0, 0.0, 1.0]])
+    return shift @ full @ back
+
+
 def to_grayscale(pixels: np.ndarray) -> np.ndarray:
     if pixels.ndim == 2:
         return pixels
@@ -408,21 +449,28 @@ def rotate(gray: np.ndarray, angle: float) -> np.ndarray:
     """Rotate counter-clockwise by ``angle`` degrees, growing the canvas so no text is cut."""
     if angle == 0.0:
         return gray
-    height, width = gray.shape
+    matrix, size = _rotation(gray.shape, angle)
+    return cv2.warpAffine(
+        gray,
+        matrix,
+        size,
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=255,
+    )
+
+
+def _rotation(shape: tuple[int, ...], angle: float) -> tuple[np.ndarray, tuple[int, int]]:
+    """:func:`rotate`'s 2x3 matrix, the canvas growth's shift included, and its (width,
+    height)."""
+    height, width = shape[:2]
     matrix = cv2.getRotationMatrix2D((width / 2, height / 2), angle, 1.0)
     cos, sin = abs(matrix[0, 0]), abs(matrix[0, 1])
     new_width = int(round(height * sin + width * cos))
     new_height = int(round(height * cos + width * sin))
     matrix[0, 2] += (new_width - width) / 2
     matrix[1, 2] += (new_height - height) / 2
-    return cv2.warpAffine(
-        gray,
-        matrix,
-        (new_width, new_height),
-        flags=cv2.INTER_LINEAR,
-        borderMode=cv2.BORDER_CONSTANT,
-        borderValue=255,
-    )
+    return matrix, (new_width, new_height)
 
 
 def flatten_background(gray: np.ndarray) -> np.ndarray:

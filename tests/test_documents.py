@@ -19,8 +19,8 @@ import pytest
 from pipeline.evaluation.fields_eval import (
     LIST_KEYS,
     SCALARS,
-    THRESHOLD,
     field_value,
+    greedy_pairs,
     normalise,
     score_document,
     similarity,
@@ -52,29 +52,12 @@ def _docs_of_type(doc_type: str) -> list[str]:
     return [name for name in DOCUMENTS if _gold(name)["doc_type"] == doc_type]
 
 
-def _greedy_pairs(predicted: list[str], gold: list[str]) -> dict[int, tuple[int, float]]:
-    """gold index -> (predicted index, similarity), paired the way the scorer pairs them."""
-    pairs = sorted(
-        ((similarity(p, g), i, j) for i, p in enumerate(predicted) for j, g in enumerate(gold)),
-        reverse=True,
-    )
-    matched: dict[int, tuple[int, float]] = {}
-    used: set[int] = set()
-    for score, i, j in pairs:
-        if score < THRESHOLD:
-            break
-        if i not in used and j not in matched:
-            used.add(i)
-            matched[j] = (i, score)
-    return matched
-
-
 def _list_report(name: str, field: str, predicted: list, gold: list) -> str:
     """Gold items unmatched (with the closest prediction) and predictions matching no gold item."""
     key = LIST_KEYS[field]
     pred_keys = [key(item) for item in predicted]
     gold_keys = [key(item) for item in gold]
-    matched = _greedy_pairs(pred_keys, gold_keys)
+    matched = greedy_pairs(pred_keys, gold_keys)
     lines = []
     for j, g in enumerate(gold_keys):
         if j in matched:

@@ -81,21 +81,26 @@ class ListScore:
         return 2 * p * r / (p + r) if p + r else 0.0
 
 
-def match_lists(predicted: list[str], gold: list[str]) -> ListScore:
-    """Greedy: the most similar (predicted, gold) pair first, each item used once."""
+def greedy_pairs(predicted: list[str], gold: list[str]) -> dict[int, tuple[int, float]]:
+    """gold index -> (predicted index, similarity): the most similar pair first, each item
+    used once, pairs under the threshold left out."""
     pairs = sorted(
         ((similarity(p, g), i, j) for i, p in enumerate(predicted) for j, g in enumerate(gold)),
         reverse=True,
     )
-    used_p: set[int] = set()
-    used_g: set[int] = set()
+    matched: dict[int, tuple[int, float]] = {}
+    used: set[int] = set()
     for score, i, j in pairs:
         if score < THRESHOLD:
             break
-        if i not in used_p and j not in used_g:
-            used_p.add(i)
-            used_g.add(j)
-    return ListScore(len(used_p), len(predicted), len(gold))
+        if i not in used and j not in matched:
+            used.add(i)
+            matched[j] = (i, score)
+    return matched
+
+
+def match_lists(predicted: list[str], gold: list[str]) -> ListScore:
+    return ListScore(len(greedy_pairs(predicted, gold)), len(predicted), len(gold))
 
 
 def score_document(predicted: dict, gold: dict) -> dict[str, float | ListScore]:
