@@ -23,7 +23,7 @@ from pathlib import Path
 from pipeline import ocr
 from pipeline.documents import DocumentSpec, find_documents
 from pipeline.errors import ClusterError, InputError, OutputError, VnplanError
-from pipeline.export import prepare_output_dir, remove_stale_temporaries
+from pipeline.export import output_dir_lock, prepare_output_dir, remove_stale_temporaries
 from pipeline.manifest import Entry, FileFacts, Known, Manifest, content_sha256
 from pipeline.models import BatchResult, Document, DocumentResult, Failure, Page
 from pipeline.pages import OcrOptions, PageOutcome, ocr_page_of
@@ -88,7 +88,18 @@ def run_batch(
     documents, problems = find_documents(inputs, batch.group, skip=out_dir)
     result = BatchResult(failures=[Failure(p.path, p.reason) for p in problems])
     prepare_output_dir(out_dir)
-    remove_stale_temporaries(out_dir)
+    with output_dir_lock(out_dir):
+        remove_stale_temporaries(out_dir)
+        _run(documents, out_dir, options, batch, on_progress, result)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _run(
+    documents: list[DocumentSpec], out_dir: Path, options: OcrOptions, batch: BatchOptions,
+    on_progress: ProgressCallback | None, result: BatchResult,
+) -> None:
+    """The batch proper, with the output folder held."""
     settings = _settings(options, batch.parse, batch.output_type)
     with Manifest(out_dir) as manifest:
         jobs = _plan(documents, manifest, out_dir, settings, batch.force, result, options.pages)
@@ -102,8 +113,6 @@ def run_batch(
                                 batch.output_type)
         if batch.parse:
             _write_tables(manifest, out_dir)
-    result.seconds = time.perf_counter() - started
-    return result
 
 
 def _settings(options: OcrOptions, parse: bool, output_type: str = "pdfa") -> str:

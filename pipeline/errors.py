@@ -17,6 +17,7 @@ class ExitCode(IntEnum):
     missing_dependency = 3  # Tesseract or its Vietnamese data is not installed
     output_error = 4  # the output location cannot be written
     cluster_unreachable = 5  # --scheduler names a Dask scheduler that cannot be reached
+    output_busy = 6  # another vnplan run is writing into the same output folder
     interrupted = 130  # Ctrl-C
 
 
@@ -43,6 +44,10 @@ class MissingDependencyError(VnplanError):
 
 class OutputError(VnplanError):
     exit_code = ExitCode.output_error
+
+
+class OutputBusyError(VnplanError):
+    exit_code = ExitCode.output_busy
 
 
 class ClusterError(VnplanError):

@@ -5,14 +5,16 @@ The formats themselves are in :mod:`pipeline.writers`.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from pipeline.errors import OutputError
+from pipeline.errors import OutputBusyError, OutputError
 
 T = TypeVar("T")
 
@@ -71,6 +73,38 @@ def remove_stale_temporaries(out_dir: Path) -> None:
     for path in out_dir.rglob(".*.tmp"):
         if _TEMPORARY.match(path.name) and path.is_file():
             path.unlink(missing_ok=True)
+
+
+LOCK_NAME = ".vnplan.lock"
+
+
+@contextmanager
+def output_dir_lock(out_dir: Path) -> Iterator[None]:
+    """Hold the output folder for one run: two runs writing into one folder would overwrite
+    each other's outputs and record the wrong ones as done. The lock file stays (removing it
+    would race a run starting); the kernel drops the lock when its holder exits, killed too."""
+    path = out_dir / LOCK_NAME
+    try:
+        handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the whole run
+    except OSError as error:
+        raise OutputError(f"{out_dir}: cannot create {LOCK_NAME} ({error.strerror})") from error
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise OutputBusyError(
+                f"{out_dir}: another vnplan run ({holder}) is writing into this folder; "
+                "wait for it to finish or choose another -o"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}\n")
+        handle.flush()
+        yield
+    finally:
+        handle.close()
 
 
 def prepare_output_dir(out_dir: Path) -> None:

@@ -24,6 +24,7 @@ from PIL import Image
 
 from pipeline.cli import main
 from pipeline.errors import ExitCode
+from pipeline.export import output_dir_lock
 from pipeline.manifest import MANIFEST_NAME
 
 
@@ -240,3 +241,19 @@ def test_sigterm_stops_the_batch_cleanly(five_scans: Path, tmp_path: Path) -> No
     assert stderr.strip().splitlines()[-1] == "vnplan: interrupted"
     for path in out.glob("*.json"):
         json.loads(path.read_text(encoding="utf-8"))  # complete, not truncated
+
+
+def test_a_second_run_into_a_held_output_folder_is_refused(tmp_path):
+    """Two runs into one folder would overwrite each other's outputs and record the wrong
+    ones as done: the second says who holds the folder, exits 6 and writes nothing."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (tmp_path / "in").mkdir()
+    with output_dir_lock(out):  # a run in progress
+        result = CliRunner().invoke(main, ["run", str(tmp_path / "in"), "-o", str(out)])
+    assert result.exit_code == ExitCode.output_busy
+    assert f"pid {os.getpid()}" in result.output and "another vnplan run" in result.output
+    assert sorted(p.name for p in out.iterdir()) == [".vnplan.lock"]
+    # once the holder is gone the folder is free again
+    assert CliRunner().invoke(main, ["run", str(tmp_path / "in"), "-o", str(out)]).exit_code \
+        != ExitCode.output_busy

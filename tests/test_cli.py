@@ -50,7 +50,7 @@ def test_directory_is_searched_recursively(
                  for suffix in (".json", ".raw.txt", ".txt", ".alto.xml", ".hocr", ".pdf")]
     tables = [f"{name}.csv" for name in ("plans", *LISTS)]
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == sorted(
-        [*documents, *tables, "manifest.sqlite"]
+        [*documents, *tables, "manifest.sqlite", ".vnplan.lock"]
     )
     assert "bảo hiểm y tế" in (out / "2024" / "quy-2" / "b.txt").read_text(encoding="utf-8")
     assert "2 documents, 2 pages, 0 failed" in result.output
