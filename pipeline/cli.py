@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import signal
 import sys
 import time
@@ -47,8 +48,9 @@ def ocr_options(function):
         [
             click.option("--lang", default="vie", show_default=True,
                          help="Tesseract language(s), e.g. vie or vie+eng."),
-            click.option("--psm", default=3, show_default=True, type=click.IntRange(0, 13),
-                         help="Tesseract page segmentation mode."),
+            click.option("--psm", default=3, show_default=True, type=click.IntRange(3, 13),
+                         help="Tesseract page segmentation mode, 3-13 (0-2 read no text, or "
+                              "need orientation data that is not installed)."),
             click.option("--no-clean", is_flag=True,
                          help="Skip the OpenCV cleanup (deskew, binarisation)."),
             click.option("--raw", is_flag=True,
@@ -85,6 +87,13 @@ def _parse_steps(ctx: click.Context, param: click.Parameter, value: str | None):
     if unknown:
         raise click.BadParameter(f"unknown step(s) {', '.join(unknown)}; known: {', '.join(STEPS)}")
     return steps
+
+
+def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    """``nan`` and ``inf`` pass a range check but would fail or hang every page."""
+    if not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a number of seconds", ctx, param)
+    return value
 
 
 def _parse_pages(ctx: click.Context, param: click.Parameter, value: str | None):
@@ -141,7 +150,7 @@ def batch_options(function):
                          help="Run the pages on a Dask cluster (e.g. tcp://host:8786) "
                               "instead of local processes."),
             click.option("--page-timeout", type=click.FloatRange(0), default=600,
-                         show_default=True,
+                         show_default=True, callback=_finite,
                          help="Seconds Tesseract may spend on one page (0: no limit)."),
             click.option("--group", type=click.Choice(GROUPINGS), default="auto",
                          show_default=True,

@@ -45,13 +45,13 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[InputError]]:
     problems: list[InputError] = []
     for path in paths:
         if path.is_dir():
-            found.extend(
-                sorted(
-                    p
-                    for p in path.rglob("*")
-                    if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
-                )
+            inside = sorted(
+                p for p in path.rglob("*")
+                if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
             )
+            if not inside:
+                problems.append(InputError(path, "no PNG, JPEG, TIFF or PDF file in this folder"))
+            found.extend(inside)
         elif path.is_file():
             found.append(path)
         elif path.exists():
@@ -206,6 +206,11 @@ def read_text(source: str, max_bytes: int | None = None) -> str:
             raise InputError(path, f"cannot read ({error.strerror or error})") from error
     if max_bytes is not None and len(data) > max_bytes:
         raise InputError(source, f"too large (over {max_bytes // 1_000_000} MB)")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with its byte-order mark
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as error:
+            raise InputError(source, f"damaged UTF-16 text (at offset {error.start})") from error
     if b"\x00" in data:
         raise InputError(source, "binary data, not a text file")
     try:

@@ -41,12 +41,21 @@ def plan_tables(records: Mapping[str, dict]) -> dict[str, pd.DataFrame]:
     return tables
 
 
+def _inert(value: object) -> object:
+    """A cell a spreadsheet would run as a formula (OCR text or a file name starting with
+    "=", "+", "-", "@" or a control character) is written with a leading apostrophe."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def write_tables(records: Mapping[str, dict], out_dir: Path) -> list[Path]:
     """``<table>.csv`` files, UTF-8 with a BOM so spreadsheet software reads Vietnamese right;
     each written atomically."""
     written = []
     for name, frame in plan_tables(records).items():
         path = out_dir / f"{name}.csv"
-        atomic_write_text(path, "\ufeff" + frame.to_csv(index=False))
+        safe = frame.apply(lambda column: column.map(_inert))
+        atomic_write_text(path, "\ufeff" + safe.to_csv(index=False))
         written.append(path)
     return written

@@ -30,8 +30,13 @@ def fold(text: str) -> str:
     return "".join(out)
 
 
+# zero-width spaces and joiners, direction marks, the BOM: invisible, and they split words
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad]")
+
+
 def nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
+    """NFC, without the invisible marks copied text carries."""
+    return unicodedata.normalize("NFC", _INVISIBLE.sub("", text))
 
 
 def collapse(text: str) -> str:
