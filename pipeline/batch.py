@@ -30,7 +30,7 @@ from pipeline.pages import OcrOptions, PageOutcome, ocr_page_of
 from pipeline.parse import parse_plan
 from pipeline.selection import PageSelection
 from pipeline.tables import write_tables
-from pipeline.writers import write_document_outputs
+from pipeline.writers import OUTPUT_SUFFIXES, write_document_outputs
 from pipeline.writers.pdf import write_pdf
 
 
@@ -166,7 +166,7 @@ def _plan(
             _retire(replaces, entry.outputs, manifest, out_dir)
             result.skipped.append(spec.source)
             continue
-        stem = entry.stem if entry is not None else _new_stem(spec.id, replaces, taken)
+        stem = entry.stem if entry is not None else _new_stem(spec.id, replaces, taken, out_dir)
         job = _Job(spec, stem, files, sha256, replaces)
         try:
             job.page_refs = spec.pages()
@@ -193,14 +193,19 @@ def _reusable(entry: Entry, sha256: str, settings: str, out_dir: Path) -> bool:
     )
 
 
-def _new_stem(document_id: str, replaces: list[Entry], taken: set[str]) -> str:
+def _new_stem(
+    document_id: str, replaces: list[Entry], taken: set[str], out_dir: Path
+) -> str:
     """The document's id, or the first free ``-2``, ``-3``...; the id of a document this one
-    replaces (a series that gained a page) is its own to take."""
+    replaces (a series that gained a page) is its own to take. An id whose output names are
+    files the manifest does not know (the user's own ``report.txt``) is not free."""
     for entry in replaces:
         if entry.stem.casefold() == document_id.casefold():
             return entry.stem
     stem, counter = document_id, 1
-    while stem.casefold() in taken:
+    while stem.casefold() in taken or any(
+        (out_dir / f"{stem}{suffix}").exists() for suffix in OUTPUT_SUFFIXES
+    ):
         counter += 1
         stem = f"{document_id}-{counter}"
     taken.add(stem.casefold())

@@ -54,17 +54,33 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write via a temporary file and rename, so a kill never leaves a truncated file."""
+    """Write via a temporary file and rename, so a kill never leaves a truncated file.
+
+    A target that is not a regular file (``-o /dev/stdout``, ``/dev/null``, a symlink the user
+    made) is written through, never replaced. The file gets the permissions the umask allows,
+    as any file the user's programs create."""
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        with open(path, "wb") as handle:
+            handle.write(data)
+        return
     descriptor, temporary = tempfile.mkstemp(
         dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
     )
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
+            os.fchmod(handle.fileno(), file_mode())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def file_mode() -> int:
+    """The permissions a new file gets under the process's umask (mkstemp's are 0600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def remove_stale_temporaries(out_dir: Path) -> None:

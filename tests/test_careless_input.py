@@ -4,6 +4,10 @@ every page."""
 
 from __future__ import annotations
 
+import os
+import stat
+from pathlib import Path
+
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -50,3 +54,36 @@ def test_option_values_that_would_fail_every_page_are_usage_errors(tmp_path, opt
     result = CliRunner().invoke(main, ["run", str(tmp_path), "-o", str(tmp_path / "o"), *option])
     assert result.exit_code == ExitCode.usage
     assert not (tmp_path / "o").exists()
+
+
+def test_a_users_own_file_in_the_output_folder_is_never_overwritten(tmp_path, page_a):
+    """`vnplan run in -o in`: the folder already holds the user's report.txt."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    page_a.save(folder / "report.png")
+    (folder / "report.txt").write_text("the user's own notes", encoding="utf-8")
+    result = CliRunner().invoke(main, ["ocr", str(folder), "-o", str(folder),
+                                       "--output-type", "none"])
+    assert result.exit_code == 0, result.output
+    assert (folder / "report.txt").read_text(encoding="utf-8") == "the user's own notes"
+    assert (folder / "report-2.txt").is_file() and (folder / "report-2.json").is_file()
+
+
+def test_writing_to_a_symlink_writes_through_it_and_outputs_follow_the_umask(tmp_path):
+    source = tmp_path / "in.txt"
+    source.write_text("Ke hoach trong cay", encoding="utf-8")
+    target = tmp_path / "real.txt"
+    target.write_text("", encoding="utf-8")
+    link = tmp_path / "link.txt"
+    link.symlink_to(target)
+    assert CliRunner().invoke(main, ["restore", str(source), "-o", str(link)]).exit_code == 0
+    assert link.is_symlink() and target.read_text(encoding="utf-8").startswith("Kế hoạch")
+    assert CliRunner().invoke(main, ["restore", str(source), "-o", "/dev/null"]).exit_code == 0
+    assert Path("/dev/null").is_char_device()
+    old = os.umask(0o022)
+    try:
+        fresh = tmp_path / "fresh.txt"
+        assert CliRunner().invoke(main, ["restore", str(source), "-o", str(fresh)]).exit_code == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o644

@@ -21,6 +21,8 @@ from pathlib import Path
 
 from rapidfuzz.distance import Levenshtein
 
+from pipeline.export import atomic_write_bytes
+
 from .syllable import strip_diacritics
 
 DEFAULT_CHANNEL_PATH = Path(__file__).resolve().parents[1] / "data" / "ocr_channel.json.gz"
@@ -154,10 +156,8 @@ def save_channels(channels: dict[str, ChannelModel], path: Path) -> None:
     """One file, one model per OCR engine language ("eng": legacy damage, "vie": Tesseract's)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     data = {lang: model.to_dict() for lang, model in channels.items()}
-    tmp = path.with_name(path.name + ".tmp")
-    with gzip.open(tmp, "wt", encoding="utf-8") as out:
-        json.dump(data, out, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    tmp.replace(path)
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    atomic_write_bytes(path, gzip.compress(text.encode("utf-8"), mtime=0))
 
 
 def load_channels(path: Path = DEFAULT_CHANNEL_PATH) -> dict[str, ChannelModel]:

@@ -10,10 +10,13 @@ batches of candidates in a few vectorised calls.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from pipeline.export import atomic_write_bytes
 
 BITS = 16
 MAX_VOCAB = 1 << BITS
@@ -113,9 +116,9 @@ class LanguageModel:
             arrays[f"logp{k}"] = table.logp.astype(np.float16)
             if k < self.order:
                 arrays[f"backoff{k}"] = table.backoff.astype(np.float16)
-        tmp = path.with_name(path.name + ".tmp.npz")
-        np.savez(tmp, **arrays)
-        tmp.replace(path)
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)
+        atomic_write_bytes(path, buffer.getvalue())  # no predictable temporary name
 
     @classmethod
     def load(cls, path: Path) -> LanguageModel:

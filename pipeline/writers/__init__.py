@@ -14,6 +14,9 @@ from pipeline.writers.hocr import write_hocr
 from pipeline.writers.json import write_json
 from pipeline.writers.txt import write_txt
 
+# every file a document may have in the output folder: a new document's id must find them free
+OUTPUT_SUFFIXES = (".txt", ".raw.txt", ".json", ".alto.xml", ".hocr", ".pdf")
+
 
 def write_document_outputs(
     document: Document, fields: dict | None, out_dir: Path, stem: str,

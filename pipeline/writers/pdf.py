@@ -30,6 +30,7 @@ from ocrmypdf.exceptions import ExitCode, ExitCodeException, PdfaConversionFaile
 from PIL import Image
 
 from pipeline.errors import InputError
+from pipeline.export import file_mode
 from pipeline.inputs import read_pages
 from pipeline.models import Document, Page
 from pipeline.writers.hocr import hocr_text
@@ -72,6 +73,7 @@ def write_pdf(document: Document, path: Path, output_type: str = "pdfa") -> None
             code = _ocrmypdf(pages_pdf, Path(temporary), output_type, ocr_pages)
             if code != ExitCode.ok:  # a PDF/A that does not claim to be one, or a damaged file
                 raise InputError(document.source, f"cannot make its PDF (OCRmyPDF: {code.name})")
+            os.chmod(temporary, file_mode())
             os.replace(temporary, path)
         except ExitCodeException as error:
             Path(temporary).unlink(missing_ok=True)
