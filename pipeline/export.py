@@ -48,9 +48,16 @@ def output_stem(path: Path) -> str:
 _TEMPORARY = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")  # what atomic_write_bytes names them
 
 
+def printable_path(path: Path) -> str:
+    """A path for text outputs: a file name that is not UTF-8 (lone surrogates in Python)
+    escaped as "\\udce1", which every writer and parser accepts."""
+    return str(path).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def atomic_write_text(path: Path, text: str) -> None:
-    """:func:`atomic_write_bytes` of the text in UTF-8."""
-    atomic_write_bytes(path, text.encode("utf-8"))
+    """:func:`atomic_write_bytes` of the text in UTF-8. A file name that is not UTF-8 (its
+    bytes come back from the file system as lone surrogates) is written escaped, "\\udce1"."""
+    atomic_write_bytes(path, text.encode("utf-8", "backslashreplace"))
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

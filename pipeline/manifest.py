@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -158,8 +159,8 @@ class Manifest:
         rows = self._db.execute(f"SELECT {_COLUMNS} FROM documents ORDER BY rowid")
         for stem, source, files, sha256, settings, status, pages, error, outputs, fields in rows:
             yield Entry(
-                stem=stem, source=Path(source),
-                files=tuple(FileFacts(Path(p), size, t) for p, size, t in json.loads(files)),
+                stem=stem, source=_from_text(source),
+                files=tuple(FileFacts(_from_text(p), size, t) for p, size, t in json.loads(files)),
                 sha256=sha256, settings=settings, status=status, pages=pages, error=error,
                 outputs=json.loads(outputs), fields=json.loads(fields) if fields else None,
             )
@@ -167,7 +168,7 @@ class Manifest:
     def record(self, entry: Entry) -> None:
         """Insert or replace the document's row, keeping its first position in the order."""
         values = (
-            str(entry.source), _files_json(entry.files), entry.sha256, entry.settings,
+            _as_text(entry.source), _files_json(entry.files), entry.sha256, entry.settings,
             entry.status, entry.pages, entry.error,
             json.dumps(entry.outputs, ensure_ascii=False),
             json.dumps(entry.fields, ensure_ascii=False) if entry.fields is not None else None,
@@ -184,7 +185,7 @@ class Manifest:
         changes, its outputs included."""
         self._db.execute(
             "UPDATE documents SET source = ?, files = ? WHERE stem = ?",
-            (str(source), _files_json(files), stem),
+            (_as_text(source), _files_json(files), stem),
         )
 
     def remove(self, entry: Entry) -> bool:
@@ -197,7 +198,25 @@ class Manifest:
 
 
 def _files_json(files: Iterable[FileFacts]) -> str:
-    return json.dumps([[str(f.path), f.size, f.mtime_ns] for f in files], ensure_ascii=False)
+    return json.dumps([[_as_text(f.path), f.size, f.mtime_ns] for f in files], ensure_ascii=False)
+
+
+_BYTES = "fs-bytes:"  # a path whose name is not UTF-8, kept as the hex of its bytes
+
+
+def _as_text(path: Path) -> str:
+    """A path as SQLite text (UTF-8 only), reversibly: a name that is not UTF-8 as its bytes."""
+    text = str(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _BYTES + os.fsencode(path).hex()
+    return text
+
+
+def _from_text(text: str) -> Path:
+    return Path(os.fsdecode(bytes.fromhex(text[len(_BYTES):]))) if text.startswith(_BYTES) \
+        else Path(text)
 
 
 class Known:

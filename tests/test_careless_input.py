@@ -87,3 +87,20 @@ def test_writing_to_a_symlink_writes_through_it_and_outputs_follow_the_umask(tmp
     finally:
         os.umask(old)
     assert stat.S_IMODE(fresh.stat().st_mode) == 0o644
+
+
+def test_a_file_name_that_is_not_utf8_is_processed_and_resumed(tmp_path, page_a):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    name = os.fsdecode(b"b\xe1o-c\xe1o.png")  # Latin-1 bytes, as an old archive may hold
+    page_a.save(folder / name)
+    out = tmp_path / "out"
+    first = CliRunner().invoke(main, ["ocr", str(folder), "-o", str(out), "--output-type", "none"])
+    assert first.exit_code == 0, first.output
+    assert (out / "b_o-c_o.json").is_file() and (out / "b_o-c_o.alto.xml").is_file()
+    assert "\\udce1" in (out / "b_o-c_o.json").read_text(encoding="utf-8")  # source, escaped
+    written = (out / "b_o-c_o.json").stat().st_mtime_ns
+    again = CliRunner().invoke(main, ["ocr", str(folder), "-o", str(out), "--output-type", "none"])
+    assert again.exit_code == 0, again.output
+    assert (out / "b_o-c_o.json").stat().st_mtime_ns == written  # recognised: not redone
+    assert sorted(p.name for p in out.glob("*.json")) == ["b_o-c_o.json"]

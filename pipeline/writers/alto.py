@@ -13,7 +13,7 @@ from pathlib import Path
 from lxml import etree
 
 from pipeline import __version__
-from pipeline.export import atomic_write_bytes
+from pipeline.export import atomic_write_bytes, printable_path
 from pipeline.models import Box, Document, Line, Page
 
 NAMESPACE = "http://www.loc.gov/standards/alto/ns-v4#"
@@ -51,7 +51,7 @@ def _description(document: Document, settings: dict | None) -> etree._Element:
     description = etree.Element(_tag("Description"))
     _child(description, "MeasurementUnit", "pixel")
     source = _child(description, "sourceImageInformation")
-    _child(source, "fileName", str(document.source))
+    _child(source, "fileName", printable_path(document.source))
     processing = _child(description, "OCRProcessing", ID=_PROCESSING_ID)
     step = _child(processing, "ocrProcessingStep")
     _child(step, "processingCategory", "contentGeneration")

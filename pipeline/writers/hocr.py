@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from pipeline import __version__
-from pipeline.export import atomic_write_text
+from pipeline.export import atomic_write_text, printable_path
 from pipeline.models import Box, Document, Page
 
 CAPABILITIES = "ocr_page ocr_carea ocr_par ocr_line ocrx_word ocrp_wconf ocrp_lang"
@@ -30,7 +30,7 @@ def hocr_text(document: Document, lang: str = "vie") -> str:
     html = ET.Element("html", {"xmlns": "http://www.w3.org/1999/xhtml", "xml:lang": "vi",
                                "lang": "vi"})
     head = ET.SubElement(html, "head")
-    ET.SubElement(head, "title").text = document.source.name
+    ET.SubElement(head, "title").text = printable_path(Path(document.source.name))
     ET.SubElement(head, "meta", {"charset": "utf-8"})
     ET.SubElement(head, "meta", {"name": "ocr-system", "content": f"vnplan {__version__}"})
     ET.SubElement(head, "meta", {"name": "ocr-capabilities", "content": CAPABILITIES})
@@ -49,7 +49,8 @@ def hocr_text(document: Document, lang: str = "vie") -> str:
 
 def _page(page: Page, index: int, source: Path, lang: str) -> ET.Element:
     """``ppageno`` is 0-based, as Tesseract writes it; ids carry the position in this file."""
-    title = f'image "{source}"; bbox 0 0 {page.width} {page.height}; ppageno {page.number - 1}'
+    title = (f'image "{printable_path(source)}"; bbox 0 0 {page.width} {page.height}; '
+             f"ppageno {page.number - 1}")
     if page.dpi:
         title += f"; scan_res {round(page.dpi)} {round(page.dpi)}"
     element = ET.Element("div", {"class": "ocr_page", "id": f"page_{index}", "title": title})

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from pipeline import __version__
-from pipeline.export import atomic_write_text
+from pipeline.export import atomic_write_text, printable_path
 from pipeline.models import Document, Page, Word
 
 # 2: boxes in the scan's pixels (1: in the cleaned image's), vnplan_version, settings, dpi
@@ -22,7 +22,7 @@ def write_json(
     record = {
         "schema_version": SCHEMA_VERSION,
         "vnplan_version": __version__,
-        "source": str(document.source),
+        "source": printable_path(document.source),
         "settings": settings,
         "pages": [_page_record(page) for page in document.pages],
     }

@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -65,9 +66,9 @@ def write_pdf(document: Document, path: Path, output_type: str = "pdfa") -> None
                 ocr_pages.append(index + 1)
                 single = Document(source=document.source, pages=[page])
                 hocr_path(work, index).write_text(hocr_text(single), encoding="utf-8")
-        descriptor, temporary = tempfile.mkstemp(
-            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-        )
+        # OCRmyPDF reopens the file by its name, which must be UTF-8
+        name = re.sub("[\udc80-\udcff]", "_", path.name)
+        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{name}.", suffix=".tmp")
         os.close(descriptor)
         try:
             code = _ocrmypdf(pages_pdf, Path(temporary), output_type, ocr_pages)
@@ -158,15 +159,15 @@ def _page_source(document: Document, page: Page) -> tuple[Path, int]:
 
 def _as_pdf(source: Path, dpi: float | None) -> pikepdf.Pdf:
     """A PDF opened as it is; an image as img2pdf embeds it, each frame a page."""
-    with source.open("rb") as handle:
-        if handle.read(5) == b"%PDF-":
-            return pikepdf.open(source)
+    data = source.read_bytes()  # by content: a file name that is not UTF-8 trips both libraries
+    if data.startswith(b"%PDF-"):
+        return pikepdf.open(io.BytesIO(data))
     layout = (
         img2pdf.default_layout_fun if dpi
         else img2pdf.get_fixed_dpi_layout_fun((ASSUMED_DPI, ASSUMED_DPI))
     )
     try:
-        data = img2pdf.convert(str(source), rotation=img2pdf.Rotation.none, layout_fun=layout)
+        data = img2pdf.convert(data, rotation=img2pdf.Rotation.none, layout_fun=layout)
     except (img2pdf.ImageOpenError, img2pdf.AlphaChannelError, ValueError):
         data = _converted(source, layout)
     return pikepdf.open(io.BytesIO(data))
