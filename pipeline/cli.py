@@ -292,6 +292,8 @@ def synth_command(texts, out_dir, level, seed, file_format) -> None:
         for page in write_scans(text, out_dir, seed=seed, level=level):
             click.echo(str(page))
 
+MAX_TEXT_BYTES = 200_000_000  # `restore` holds the text in memory: /dev/zero must not fill it
+
 MODEL_OPTION = click.option(
     "--lm", "model", type=click.Path(dir_okay=False, path_type=Path), default=None,
     help=f"Syllable language model (default: {DEFAULT_MODEL_PATH.name} from `vnplan lm build`).",
@@ -329,7 +331,7 @@ def restore_command(source: str, output: str, model: Path | None, mode: str) -> 
     """
     if source != "-" and output != "-" and Path(source).resolve() == Path(output).resolve():
         raise click.UsageError("OUTPUT must differ from INPUT (the input is never overwritten)")
-    text = read_text(source)
+    text = read_text(source, MAX_TEXT_BYTES)
     try:
         lm = load_language_model(model)
     except ModelMissingError as error:

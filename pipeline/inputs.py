@@ -24,6 +24,7 @@ SUPPORTED_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".pdf"
 PDF_DPI = 300
 # Pillow refuses larger images as decompression bombs; an A0 sheet at 600 dpi is ~ 0.5 Gpx.
 MAX_PIXELS = 20000 * 20000 - 1
+MAX_PDF_PIXELS = 150_000_000  # an A0 page at 300 dpi is 139 Mpx
 
 
 @dataclass
@@ -114,11 +115,21 @@ def _read_pdf(path: Path, numbers: Container[int] | None) -> Iterator[PageImage]
                 continue
             page = pdf[index]
             try:
-                bitmap = page.render(scale=PDF_DPI / 72)
+                dpi = pdf_render_dpi(*page.get_size())
+                bitmap = page.render(scale=dpi / 72)
                 pixels = np.array(bitmap.to_pil().convert("RGB"))
             finally:
                 page.close()
-            yield PageImage(number=index + 1, pixels=pixels, dpi=PDF_DPI)
+            yield PageImage(number=index + 1, pixels=pixels, dpi=dpi)
+
+
+def pdf_render_dpi(width_pt: float, height_pt: float) -> float:
+    """300 dpi, lower for a page so large it would pass MAX_PDF_PIXELS (A0 still gets 300): a
+    page's size is whatever the file claims, and a 200-inch page would need 10 GB."""
+    pixels = (width_pt / 72 * PDF_DPI) * (height_pt / 72 * PDF_DPI)
+    if pixels <= MAX_PDF_PIXELS:
+        return PDF_DPI
+    return PDF_DPI * (MAX_PDF_PIXELS / pixels) ** 0.5 * 0.999  # rounding up stays under
 
 
 def _pdf_load_reason(error: pypdfium2.PdfiumError) -> str:

@@ -5,7 +5,7 @@ text: reading it is exact and takes milliseconds where OCR takes seconds and mak
 Characters and their boxes come from PDFium; they are grouped into words (at spaces), lines (at
 PDFium's line breaks, or where the next character does not follow on the same baseline) and
 paragraphs (at a larger gap), and the boxes are mapped to the pixels of the page rendered at
-``inputs.PDF_DPI``, the frame an OCR'd page of the same file would have.
+``inputs.pdf_render_dpi``, the frame an OCR'd page of the same file would have.
 
 Not every text layer is worth keeping: an old OCR layer made with an English model, or a font
 without a Unicode map, gives text no reader can use. :func:`usable` decides per page.
@@ -22,7 +22,7 @@ from pathlib import Path
 import pypdfium2
 import pypdfium2.raw as pdfium_c
 
-from pipeline.inputs import PDF_DPI
+from pipeline.inputs import pdf_render_dpi
 from pipeline.models import Box, Line, Page, Word
 from pipeline.restore.align import core
 from pipeline.restore.syllable import has_diacritics, is_valid_syllable
@@ -85,7 +85,8 @@ def usable(words: list[str], lang: str = "vie") -> bool:
 
 
 def _page_from_text(page: pypdfium2.PdfPage, number: int, lang: str) -> Page | None:
-    scale = PDF_DPI / 72
+    dpi = pdf_render_dpi(page.get_width(), page.get_height())  # the frame OCR would have
+    scale = dpi / 72
     width = math.ceil(page.get_width() * scale)
     height = math.ceil(page.get_height() * scale)
     textpage = page.get_textpage()
@@ -105,7 +106,7 @@ def _page_from_text(page: pypdfium2.PdfPage, number: int, lang: str) -> Page | N
     # A page shown turned (/Rotate, clockwise) is upright once turned back counter-clockwise by
     # as much: as if the cleanup had, so Page.text_angle tells how its text stands.
     return Page(number=number, width=width, height=height, deskew_angle=0.0,
-                rotation=page.get_rotation(), lines=lines, dpi=PDF_DPI, text_source="pdf")
+                rotation=page.get_rotation(), lines=lines, dpi=dpi, text_source="pdf")
 
 
 def _chars(textpage: pypdfium2.PdfTextPage) -> list[str | _Char]:

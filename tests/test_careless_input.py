@@ -9,12 +9,13 @@ import stat
 from pathlib import Path
 
 import pandas as pd
+import pikepdf
 import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import main
 from pipeline.errors import ExitCode
-from pipeline.inputs import read_text
+from pipeline.inputs import MAX_PDF_PIXELS, read_pages, read_text
 from pipeline.parse import parse_plan
 from pipeline.tables import write_tables
 
@@ -104,3 +105,19 @@ def test_a_file_name_that_is_not_utf8_is_processed_and_resumed(tmp_path, page_a)
     assert again.exit_code == 0, again.output
     assert (out / "b_o-c_o.json").stat().st_mtime_ns == written  # recognised: not redone
     assert sorted(p.name for p in out.glob("*.json")) == ["b_o-c_o.json"]
+
+
+def test_a_pdf_page_of_absurd_size_is_rendered_within_the_pixel_cap(tmp_path):
+    """A 435-byte PDF may claim a page 200 inches wide: at 300 dpi that is 10 GB of pixels."""
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=(200 * 72, 100 * 72))
+    pdf.save(tmp_path / "huge.pdf")
+    page = next(read_pages(tmp_path / "huge.pdf"))
+    assert page.pixels.shape[0] * page.pixels.shape[1] <= MAX_PDF_PIXELS
+    assert 50 < page.dpi < 300
+
+
+def test_restore_stops_reading_an_endless_input(tmp_path):
+    result = CliRunner().invoke(main, ["restore", "/dev/zero", "-o", str(tmp_path / "o.txt")])
+    assert result.exit_code == ExitCode.input_failed
+    assert "too large" in result.output and not (tmp_path / "o.txt").exists()
