@@ -4,10 +4,13 @@ every page."""
 
 from __future__ import annotations
 
+import io
 import os
 import stat
+import zipfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pikepdf
 import pytest
@@ -121,3 +124,21 @@ def test_restore_stops_reading_an_endless_input(tmp_path):
     result = CliRunner().invoke(main, ["restore", "/dev/zero", "-o", str(tmp_path / "o.txt")])
     assert result.exit_code == ExitCode.input_failed
     assert "too large" in result.output and not (tmp_path / "o.txt").exists()
+
+
+def test_a_crafted_language_model_is_refused_before_it_is_read(tmp_path):
+    """A 5 MB file whose array header asks for gigabytes, and a file that is no model."""
+    crafted = tmp_path / "crafted.npz"
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "<f8", "fortran_order": False, "shape": (500_000_000,)}
+    )
+    with zipfile.ZipFile(crafted, "w") as archive:
+        archive.writestr("vocab.npy", header.getvalue())
+    junk = tmp_path / "junk.npz"
+    junk.write_bytes(b"not a model")
+    source = tmp_path / "in.txt"
+    source.write_text("Ke hoach", encoding="utf-8")
+    for model, reason in ((crafted, "4.0 GB"), (junk, "not a vnplan language model")):
+        result = CliRunner().invoke(main, ["restore", str(source), "--lm", str(model)])
+        assert result.exit_code != 0 and reason in result.output

@@ -11,6 +11,7 @@ batches of candidates in a few vectorised calls.
 from __future__ import annotations
 
 import io
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -122,7 +123,10 @@ class LanguageModel:
 
     @classmethod
     def load(cls, path: Path) -> LanguageModel:
-        with np.load(path) as data:
+        """The model in ``path``; ValueError for a file that is not one, checked from the
+        arrays' headers before any is read (a crafted file could ask for gigabytes)."""
+        _check_arrays(path)
+        with np.load(path, allow_pickle=False) as data:
             order = 1 + sum(1 for name in data.files if name.startswith("keys"))
             tables = []
             for k in range(2, order + 1):
@@ -147,6 +151,32 @@ class LanguageModel:
                 frequency=data["frequency"],
                 abbreviations=abbreviations,
             )
+
+
+MAX_MODEL_BYTES = 1_000_000_000  # decompressed; ours is about 10 MB
+_ARRAY_KINDS = "fiuU"  # floats, integers, text: never objects
+
+
+def _check_arrays(path: Path) -> None:
+    """Every array of the .npz has a plain dtype and together they fit MAX_MODEL_BYTES."""
+    total = 0
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for member in archive.namelist():
+                with archive.open(member) as handle:
+                    major, _ = np.lib.format.read_magic(handle)
+                    read_header = (np.lib.format.read_array_header_1_0 if major == 1
+                                   else np.lib.format.read_array_header_2_0)
+                    shape, _, dtype = read_header(handle)
+                if dtype.kind not in _ARRAY_KINDS:
+                    raise ValueError(f"array {member} holds {dtype}, not numbers or text")
+                total += int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+    except (zipfile.BadZipFile, OSError, EOFError) as error:
+        raise ValueError(f"not a vnplan language model ({error})") from error
+    if total > MAX_MODEL_BYTES:
+        raise ValueError(f"its arrays would take {total / 1e9:.1f} GB, more than a model does")
+    if "vocab.npy" not in set(zipfile.ZipFile(path).namelist()):
+        raise ValueError("not a vnplan language model (no vocabulary)")
 
 
 @dataclass
