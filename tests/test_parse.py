@@ -528,3 +528,15 @@ def test_deadlines_counted_from_an_event():
         "trong 24-48 giờ sau khi nước rút", "trước ngày bầu cử 40 ngày",
         "Trong thời hạn 10 ngày kể từ ngày kết thúc đợt lũ",
     ]
+
+
+def test_a_second_deadline_in_a_sentence_takes_only_its_own_clause():
+    """Each deadline's task is its own clause, however long the line runs on: the task of a
+    later deadline never reaches back to the start of the paragraph."""
+    clause = "Các thôn trồng cây xanh trước ngày 15/3/2025, "
+    text = ("KẾ HOẠCH\nTrồng cây\n\nI. NỘI DUNG\n" + clause * 400
+            + "Các xã dọn vệ sinh trước ngày 5/4/2025.\n")
+    timeline = parse_plan(text).timeline
+    last = next(m for m in timeline if m.when == "trước ngày 5/4/2025")
+    assert last.what.endswith("Các xã dọn vệ sinh") and len(last.what) < 200
+    assert all(len(m.what) < 200 for m in timeline)

@@ -210,10 +210,13 @@ def _sentence_milestones(block: Block) -> list[Milestone]:
         left, right = _sentence_bounds(text, match.start(), match.end())
         # two dates in one sentence: each milestone keeps its own side of the comma between
         if k and matches[k - 1].end() > left:
-            left = _clause_cut(text, matches[k - 1].end(), match.start()) + 2 or left
+            cut = _clause_cut(text, matches[k - 1].end(), match.start())
+            left = cut + 2 if cut >= 0 else matches[k - 1].end()
         if k + 1 < len(matches) and matches[k + 1].start() < right:
             cut = _clause_cut(text, match.end(), matches[k + 1].start())
-            right = cut if cut >= 0 else right
+            if cut < 0:  # the next clause starts in capitals: cut at its comma all the same
+                cut = text.rfind(", ", match.end(), matches[k + 1].start())
+            right = cut if cut >= 0 else matches[k + 1].start()
         when = re.sub(r"^(?:thời gian hoàn thành|theo)\s+", "", text[match.start():match.end()],
                       flags=re.IGNORECASE)
         if _bracketed(text, match.start(), match.end()):
@@ -253,10 +256,14 @@ def _clause_cut(text: str, start: int, end: int) -> int:
     return start + cuts[-1] if cuts else -1
 
 
+MAX_TASK = 600  # characters a task may run on either side of its time: keeps a run-on line linear
+
+
 def _sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
-    left = max(text.rfind(". ", 0, start), text.rfind("; ", 0, start))
-    rights = [i for i in (text.find(". ", end), text.find("; ", end)) if i >= 0]
-    return (left + 2 if left >= 0 else 0), (min(rights) if rights else len(text))
+    floor, ceiling = max(0, start - MAX_TASK), min(len(text), end + MAX_TASK)
+    left = max(text.rfind(". ", floor, start), text.rfind("; ", floor, start))
+    rights = [i for i in (text.find(". ", end, ceiling), text.find("; ", end, ceiling)) if i >= 0]
+    return (left + 2 if left >= 0 else floor), (min(rights) if rights else ceiling)
 
 
 def _drop_lead_clause(text: str) -> tuple[str, bool]:
