@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-import signal
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
@@ -26,7 +25,7 @@ from pipeline.errors import ClusterError, InputError, OutputError, VnplanError
 from pipeline.export import output_dir_lock, prepare_output_dir, remove_stale_temporaries
 from pipeline.manifest import Entry, FileFacts, Known, Manifest, content_sha256
 from pipeline.models import BatchResult, Document, DocumentResult, Failure, Page
-from pipeline.pages import OcrOptions, PageOutcome, ocr_page_of
+from pipeline.pages import OcrOptions, PageOutcome, ocr_page_of, start_worker
 from pipeline.parse import parse_plan
 from pipeline.selection import PageSelection
 from pipeline.tables import write_tables
@@ -242,8 +241,7 @@ def _workers(batch: BatchOptions) -> Iterator[tuple[Executor, int]]:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["pipeline.pages"])
     executor = ProcessPoolExecutor(
-        batch.jobs, mp_context=context, initializer=signal.signal,
-        initargs=(signal.SIGINT, signal.SIG_IGN),  # Ctrl-C is the parent's to handle
+        batch.jobs, mp_context=context, initializer=start_worker, initargs=(os.getpid(),),
     )
     try:
         yield executor, batch.jobs

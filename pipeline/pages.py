@@ -10,6 +10,9 @@ from __future__ import annotations
 import math
 import os
 import resource
+import signal
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -146,6 +149,25 @@ def ocr_document(path: Path, options: OcrOptions = OcrOptions()) -> Document:
 def _text_layer(source: Path, number: int, options: OcrOptions) -> Page | None:
     """The page from a born-digital PDF's own text, unless OCR is forced (see pdftext)."""
     return None if options.force_ocr else pdftext.text_layer_page(source, number, options.lang)
+
+
+def start_worker(parent_pid: int) -> None:
+    """A local worker's set-up: Ctrl-C is the parent's to handle, and the worker leaves as soon
+    as the parent is gone, killed too, rather than live on holding memory and the terminal."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while True:
+            time.sleep(PARENT_CHECK_SECONDS)
+            try:
+                os.kill(parent_pid, 0)
+            except ProcessLookupError:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+PARENT_CHECK_SECONDS = 0.5
 
 
 @dataclass(frozen=True)

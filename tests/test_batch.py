@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import psutil
 import pytest
 from click.testing import CliRunner
 from PIL import Image
@@ -257,3 +258,24 @@ def test_a_second_run_into_a_held_output_folder_is_refused(tmp_path):
     # once the holder is gone the folder is free again
     assert CliRunner().invoke(main, ["run", str(tmp_path / "in"), "-o", str(out)]).exit_code \
         != ExitCode.output_busy
+
+
+def test_workers_leave_when_the_main_process_is_killed(scans: Path, tmp_path: Path) -> None:
+    """SIGKILL of vnplan alone (not its process group): its workers and the pool's server
+    must not live on holding memory and the terminal."""
+    run = subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "run", str(scans), "-o", str(tmp_path / "out"),
+         "--jobs", "2", "--output-type", "none"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    workers: list[psutil.Process] = []
+    while time.monotonic() < deadline and len(workers) < 2:
+        time.sleep(0.2)
+        workers = [p for p in psutil.Process(run.pid).children(recursive=True)
+                   if p.name().startswith("python")]
+    assert len(workers) >= 2, "the pool never started"
+    run.kill()
+    run.wait()
+    gone, alive = psutil.wait_procs(workers, timeout=15)
+    assert not alive, [p.pid for p in alive]
