@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
@@ -240,8 +242,10 @@ def _workers(batch: BatchOptions) -> Iterator[tuple[Executor, int]]:
         return
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["pipeline.pages"])
+    temp_dir = tempfile.mkdtemp(prefix="vnplan-run-")
     executor = ProcessPoolExecutor(
-        batch.jobs, mp_context=context, initializer=start_worker, initargs=(os.getpid(),),
+        batch.jobs, mp_context=context, initializer=start_worker,
+        initargs=(os.getpid(), temp_dir),
     )
     try:
         yield executor, batch.jobs
@@ -252,7 +256,10 @@ def _workers(batch: BatchOptions) -> Iterator[tuple[Executor, int]]:
             process.terminate()
         executor.shutdown(wait=False, cancel_futures=True)
         raise
-    executor.shutdown(wait=True)
+    else:
+        executor.shutdown(wait=True)
+    finally:
+        shutil.rmtree(temp_dir, ignore_errors=True)  # page images of stopped workers too
 
 
 def _dask_workers(address: str) -> Iterator[tuple[Executor, int]]:

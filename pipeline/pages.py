@@ -11,6 +11,7 @@ import math
 import os
 import resource
 import signal
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -151,10 +152,12 @@ def _text_layer(source: Path, number: int, options: OcrOptions) -> Page | None:
     return None if options.force_ocr else pdftext.text_layer_page(source, number, options.lang)
 
 
-def start_worker(parent_pid: int) -> None:
-    """A local worker's set-up: Ctrl-C is the parent's to handle, and the worker leaves as soon
-    as the parent is gone, killed too, rather than live on holding memory and the terminal."""
+def start_worker(parent_pid: int, temp_dir: str) -> None:
+    """A local worker's set-up: Ctrl-C is the parent's to handle; temporary page images go to
+    the run's own folder, which the parent removes however the run ends; and the worker leaves
+    as soon as the parent is gone, killed too, rather than live on holding memory."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    tempfile.tempdir = temp_dir
 
     def watch() -> None:
         while True:

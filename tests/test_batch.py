@@ -279,3 +279,22 @@ def test_workers_leave_when_the_main_process_is_killed(scans: Path, tmp_path: Pa
     run.wait()
     gone, alive = psutil.wait_procs(workers, timeout=15)
     assert not alive, [p.pid for p in alive]
+
+
+def test_a_terminated_run_leaves_no_page_images_behind(scans: Path, tmp_path: Path) -> None:
+    """SIGTERM mid-page: the workers' temporary page images go with the run."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    run = subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "run", str(scans), "-o", str(tmp_path / "out"),
+         "--jobs", "2", "--output-type", "none"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        env={**os.environ, "TMPDIR": str(temp)},
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list(temp.rglob("vnplan-*.p?m")):
+        time.sleep(0.05)  # until a worker has handed Tesseract a page image
+    assert list(temp.rglob("vnplan-*.p?m")), "no page image was ever written"
+    run.terminate()
+    assert run.wait(timeout=60) == ExitCode.interrupted
+    assert not [p.name for p in temp.iterdir()]
