@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from pipeline.errors import InputError
-from pipeline.export import output_stem
+from pipeline.export import output_stem, utf8_name
 from pipeline.inputs import count_pages, discover
 
 GROUPINGS = ("auto", "file", "folder")
@@ -184,7 +184,7 @@ def _single_image(path: Path, group: str, page_count: Callable[[Path], int]) -> 
 def _alone(file: Path, found: dict[Path, tuple[Path, Path]]) -> DocumentSpec:
     path, root = found[file]
     relative = PurePosixPath(_relative(path, root))
-    document_id = _utf8(str(relative.with_name(output_stem(path))))
+    document_id = utf8_name(str(relative.with_name(output_stem(path))))
     return DocumentSpec(id=document_id, files=(file,), source=file)
 
 
@@ -196,14 +196,8 @@ def _series(name: str, pages: list[Path], found: dict[Path, tuple[Path, Path]]) 
         document_id = folder or location.name or "document"
     else:
         document_id = f"{folder}/{name}" if folder else name
-    return DocumentSpec(id=_utf8(document_id), files=tuple(pages),
+    return DocumentSpec(id=utf8_name(document_id), files=tuple(pages),
                         source=location / name if name else location)
-
-
-def _utf8(document_id: str) -> str:
-    """An id that names output files and table rows: bytes of a file name that are not UTF-8
-    (lone surrogates in Python) become "_"."""
-    return re.sub("[\udc80-\udcff]", "_", document_id)
 
 
 def _strictly_inside(path: Path, folder: Path) -> bool:

@@ -48,6 +48,12 @@ def output_stem(path: Path) -> str:
 _TEMPORARY = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")  # what atomic_write_bytes names them
 
 
+def utf8_name(name: str) -> str:
+    """A file name fit for outputs that reopen it by name: bytes that are not UTF-8 (lone
+    surrogates in Python) become "_"."""
+    return re.sub("[\udc80-\udcff]", "_", name)
+
+
 def printable_path(path: Path) -> str:
     """A path for text outputs: a file name that is not UTF-8 (lone surrogates in Python)
     escaped as "\\udce1", which every writer and parser accepts."""

@@ -18,7 +18,6 @@ from __future__ import annotations
 import io
 import logging
 import os
-import re
 import sys
 import tempfile
 from pathlib import Path
@@ -31,7 +30,7 @@ from ocrmypdf.exceptions import ExitCode, ExitCodeException, PdfaConversionFaile
 from PIL import Image
 
 from pipeline.errors import InputError
-from pipeline.export import file_mode
+from pipeline.export import file_mode, utf8_name
 from pipeline.inputs import read_pages
 from pipeline.models import Document, Page
 from pipeline.writers.hocr import hocr_text
@@ -67,7 +66,7 @@ def write_pdf(document: Document, path: Path, output_type: str = "pdfa") -> None
                 single = Document(source=document.source, pages=[page])
                 hocr_path(work, index).write_text(hocr_text(single), encoding="utf-8")
         # OCRmyPDF reopens the file by its name, which must be UTF-8
-        name = re.sub("[\udc80-\udcff]", "_", path.name)
+        name = utf8_name(path.name)
         descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{name}.", suffix=".tmp")
         os.close(descriptor)
         try:
