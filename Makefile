@@ -63,6 +63,7 @@ eval: venv model
 	$(PYTHON) -m pipeline.evaluation.cleanup_eval
 	$(PYTHON) -m pipeline.evaluation.restore_eval
 	$(PYTHON) -m pipeline.evaluation.ocr_repair_eval
+	$(PYTHON) -m pipeline.evaluation.realword_eval
 	$(PYTHON) -m pipeline.evaluation.fields_eval
 	$(PYTHON) -m pipeline.evaluation.fields_scan_eval
 

@@ -1,11 +1,14 @@
 """Post-OCR correction of Tesseract's output with the restoration engine's repairer.
 
 Tesseract's Vietnamese model is mostly right, so only suspect words are open to
-change: those that are not Vietnamese syllables (nor numbers or known
+any change: those that are not Vietnamese syllables (nor numbers or known
 abbreviations) and those Tesseract itself doubted, which also get a wider
-search.  Everything else is context.  With an English-only model ("eng") the
-whole text is damaged the legacy way and every word is open.  Words stay one to
-one with their boxes, and each change is kept on the word for reviewers.
+search.  The other words are valid syllables, yet its commonest error among them
+is the tone mark over the right letters ("thế" for "thể", "Nguyên" for "Nguyễn"):
+they may change tone, and nothing else, when the context clearly prefers it.
+With an English-only model ("eng") the whole text is damaged the legacy way and
+every word is open.  Words stay one to one with their boxes, and each change is
+kept on the word for reviewers.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from pipeline.restore import (
 )
 from pipeline.restore.align import core
 from pipeline.restore.build import DEFAULT_MODEL_PATH
+from pipeline.restore.repair import DEFAULT_CONFIG, RepairConfig
 from pipeline.restore.syllable import is_valid_syllable
 
 LOW_CONFIDENCE = 60.0  # Tesseract word confidence (0-100) below which a word is doubted
@@ -43,7 +47,16 @@ def _suspect(text: str, confidence: float, is_abbreviation: Callable[[str], bool
     return confidence < SURE and not word[:1].isupper()  # confident names stay: Hrê, Zalo
 
 
-def correct_lines(lines: list[Line], lang: str = "vie", lm_path: Path | None = None) -> None:
+def _retone(text: str) -> bool:
+    """A word whose tone alone may be wrong: a valid syllable of letters only."""
+    word = core(text)
+    return len(word) >= 2 and word.isalpha() and is_valid_syllable(word)
+
+
+def correct_lines(
+    lines: list[Line], lang: str = "vie", lm_path: Path | None = None,
+    config: RepairConfig = DEFAULT_CONFIG,
+) -> None:
     """Correct the words of a page's lines in place, recording each change on its word.
 
     A missing or broken model stops the batch (MissingDependencyError): every page would fail.
@@ -59,19 +72,23 @@ def correct_lines(lines: list[Line], lang: str = "vie", lm_path: Path | None = N
             f"{lm_path or DEFAULT_MODEL_PATH}: the correction models cannot be read ({error}); "
             "rebuild the syllable model with `vnplan lm build`"
         ) from error
-    fixer = repairer(lm, channel)
+    fixer = repairer(lm, channel, config)
     texts = [" ".join(word.text for word in line.words) for line in lines]
-    focus = None
+    focus = retone = None
     if not legacy:
         known = fixer.index.abbreviation_known
         focus = [
             {i for i, w in enumerate(line.words) if _suspect(w.text, w.confidence, known)}
             for line in lines
         ]
+        retone = [
+            {i for i, w in enumerate(line.words) if i not in open_ and _retone(w.text)}
+            for line, open_ in zip(lines, focus, strict=True)
+        ]
     doubted = [
         {i for i, w in enumerate(line.words) if w.confidence < LOW_CONFIDENCE} for line in lines
     ]
-    fixed, corrections = fixer.repair_lines(texts, focus, doubted, reshape=False)
+    fixed, corrections = fixer.repair_lines(texts, focus, doubted, reshape=False, retone=retone)
     for line, new_text, changes in zip(lines, fixed, corrections, strict=True):
         pending = iter(changes)
         for word, new in zip(line.words, new_text.split(), strict=True):

@@ -25,6 +25,7 @@ from pipeline.restore.channel import (
 )
 from pipeline.restore.lm import LanguageModel
 from pipeline.restore.modes import CLEAN, OCR, STRIPPED, line_modes
+from pipeline.restore.repair import RepairConfig
 from pipeline.restore.syllable import strip_diacritics, syllable_inventory
 
 CORPUS = """Số 12 của Ban Thường trực Ủy ban nhân dân xã.
@@ -222,3 +223,35 @@ def test_page_correction_changes_only_suspect_words() -> None:
     assert fixed[1].text == "hiện" and fixed[1].corrected_from == "hién"
     assert fixed[1].correction_score is not None
     assert all(w.corrected_from is None for w in lines[0].words)
+
+
+@pytest.mark.parametrize(
+    ("read", "printed"),
+    [
+        ("Khen thưởng các tập thế và cá nhân", "Khen thưởng các tập thể và cá nhân"),
+        ("Hỗ trợ đồng bào dân tộc thiếu số", "Hỗ trợ đồng bào dân tộc thiểu số"),
+        ("Ông Nguyên Văn Hùng, Chủ tịch", "Ông Nguyễn Văn Hùng, Chủ tịch"),
+        ("Thực hiện BÌNH ĐẰNG giới", "Thực hiện BÌNH ĐẲNG giới"),
+        ("TRIẾN KHAI THỰC HIỆN PHONG TRÀO", "TRIỂN KHAI THỰC HIỆN PHONG TRÀO"),
+        # right as read: the context must not talk a valid word out of its tone
+        ("Làm như thế nào để người dân hiểu rõ", "Làm như thế nào để người dân hiểu rõ"),
+        ("Căn cứ tình hình thực tế của địa phương", "Căn cứ tình hình thực tế của địa phương"),
+    ],
+)
+def test_confident_words_with_the_wrong_tone_are_corrected(read: str, printed: str) -> None:
+    """Tesseract's commonest real-word error, the tone mark over the right letters, with the
+    shipped models: changed only where the context clearly prefers another tone."""
+    box = Box(0, 0, 10, 10)
+    line = Line([Word(text, 93.0, box) for text in read.split()], box, 0)
+    correct_lines([line], "vie")
+    assert line.text == printed
+    for word, original in zip(line.words, read.split(), strict=True):
+        assert word.corrected_from == (original if word.text != original else None)
+
+
+def test_real_word_step_can_be_turned_off() -> None:
+    read = "các tập thế và cá nhân"
+    box = Box(0, 0, 10, 10)
+    line = Line([Word(text, 93.0, box) for text in read.split(" ")], box, 0)
+    correct_lines([line], "vie", config=RepairConfig(real_word_margin=None))
+    assert line.text == read

@@ -18,7 +18,7 @@ from .channel import DEFAULT_CHANNEL_PATH, ChannelModel, load_channels
 from .decode import restore
 from .lm import LanguageModel
 from .modes import CLEAN, MODES, OCR, STRIPPED, line_modes
-from .repair import Correction, Repairer
+from .repair import DEFAULT_CONFIG, Correction, RepairConfig, Repairer
 from .syllable import strip_diacritics
 
 __all__ = [
@@ -82,16 +82,18 @@ def load_channel(lang: str = "eng", path: Path | None = None) -> ChannelModel:
     return _channels(path, path.stat().st_mtime_ns)[lang]
 
 
-_REPAIRERS: dict[tuple[LanguageModel, ChannelModel], Repairer] = {}
+_REPAIRERS: dict[tuple[LanguageModel, ChannelModel, RepairConfig], Repairer] = {}
 
 
-def repairer(lm: LanguageModel, channel: ChannelModel) -> Repairer:
+def repairer(
+    lm: LanguageModel, channel: ChannelModel, config: RepairConfig = DEFAULT_CONFIG
+) -> Repairer:
     """The repairer of a model pair, built once (its caches persist across calls)."""
-    key = (lm, channel)
+    key = (lm, channel, config)
     if key not in _REPAIRERS:
         if len(_REPAIRERS) >= 4:
             del _REPAIRERS[next(iter(_REPAIRERS))]
-        _REPAIRERS[key] = Repairer(lm, candidate_index(lm), channel)
+        _REPAIRERS[key] = Repairer(lm, candidate_index(lm), channel, config)
     return _REPAIRERS[key]
 
 

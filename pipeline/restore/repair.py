@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from rapidfuzz import process
@@ -21,10 +21,10 @@ from rapidfuzz.distance import Levenshtein
 
 from .align import EDGE_PUNCT, skeleton
 from .candidates import CAP_FLOOR, CAP_WEIGHT, CandidateIndex, Candidates
-from .channel import ChannelModel, base_char
+from .channel import ChannelModel, base_char, match_case
 from .decode import decode_segments
 from .lm import NUM_ID, UNK_ID, LanguageModel
-from .syllable import strip_diacritics
+from .syllable import Syllable, decompose, strip_diacritics
 
 _PIECE = re.compile(
     rf"^(?P<lead>[{re.escape(EDGE_PUNCT)}]*)(?P<core>.*?)(?P<trail>[{re.escape(EDGE_PUNCT)}]*)$"
@@ -35,6 +35,7 @@ _LOOKALIKE_CHARS = frozenset("0123456789&@¢$'’,")
 _LETTER_SIGNS = frozenset("&@¢$")  # signs OCR puts for letters ("¢6" = "có"): count as letters
 MAX_VARIANTS = 48  # look-alike spellings tried per token
 MAX_NEAR_KEYS = 20  # stripped keys within the edit distance whose syllables are scored
+MAX_CACHED = 100_000  # candidate lists kept per repairer (a few KB each)
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,12 @@ class RepairConfig:
     keep_logp: float = -14.0  # log-score of leaving a non-syllable token as written
     channel_weight: float = 0.6  # channel vs LM: below 1, the LM speaks louder
     max_distance: int = 1  # fuzzy edit distance on stripped forms, +1 for long/doubted words
+    # nats the context must prefer another tone of a valid syllable by before it changes
+    # ("thế" -> "thể"); None: valid syllables are never changed
+    real_word_margin: float | None = 3.0
+
+
+DEFAULT_CONFIG = RepairConfig()
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,7 @@ class _Piece:
     trail: str
     repair: bool  # False: kept as written, used as context only
     wide: bool = False
+    retone: bool = False  # a valid syllable whose tone alone may change (real-word errors)
 
 
 @dataclass
@@ -75,11 +83,17 @@ class Repairer:
     lm: LanguageModel
     index: CandidateIndex
     channel: ChannelModel
-    config: RepairConfig = RepairConfig()
+    config: RepairConfig = DEFAULT_CONFIG
     _keys: list[str] = field(init=False, repr=False)
     _alike: dict[str, list[str]] = field(init=False, repr=False)
     _key_prior: dict[str, float] = field(init=False, repr=False)
-    _cache: dict[tuple[str, bool], Candidates] = field(default_factory=dict, repr=False)
+    _tones: dict[Syllable, list[int]] = field(init=False, repr=False)  # ids by letters (tone 0)
+    # per token as written and search width (None: tones only); emptied when full, so a long
+    # run of unique tokens cannot grow it without bound
+    _cache: dict[tuple[str, bool | None], Candidates | None] = field(
+        default_factory=dict, repr=False
+    )
+    _tones: dict[Syllable, list[int]]  # by its letters (tone 0) = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._keys = [key for key in self.index.by_key if key.isalpha()]
@@ -88,6 +102,11 @@ class Repairer:
         self._key_prior = {
             key: float(np.logaddexp.reduce(logp[self.index.by_key[key]])) for key in self._keys
         }
+        self._tones = {}
+        for i, syllable in enumerate(self.lm.vocab):
+            parts = decompose(syllable)
+            if parts is not None:
+                self._tones.setdefault(replace(parts, tone=0), []).append(i)
 
     def _lookalikes(self) -> dict[str, list[str]]:
         """OCR character → base letters it most often stood for (share ≥ 10 %)."""
@@ -143,6 +162,8 @@ class Repairer:
         cached = self._cache.get((written, wide))
         if cached is not None:
             return cached
+        if len(self._cache) >= MAX_CACHED:
+            self._cache.clear()
         lower = written.lower()
         keys = self._variant_keys(written)
         skel = skeleton(lower)
@@ -171,6 +192,33 @@ class Repairer:
             np.array(ids, dtype=np.int64), np.array(scores, dtype=np.float32), restorable=True
         )
         self._cache[(written, wide)] = found
+        return found
+
+    def tone_candidates(self, core: str) -> Candidates | None:
+        """A valid syllable as written and its letters under the other tones in the vocabulary
+        ("thế": thể, thề, thệ), scored by the channel like any candidate; the written one also
+        gets the real-word margin, so only a context that clearly prefers another tone wins.
+        None when the vocabulary has no other tone of it."""
+        written = unicodedata.normalize("NFC", core)
+        key = (written, None)
+        if key in self._cache:
+            return self._cache[key]
+        if len(self._cache) >= MAX_CACHED:
+            self._cache.clear()
+        parts = decompose(written.lower())
+        ids = self._tones.get(replace(parts, tone=0), []) if parts is not None else []
+        found = None
+        if len(ids) > 1 and self.config.real_word_margin is not None:
+            own = self.lm.index.get(written.lower())
+            weight = self.config.channel_weight
+            scores = [
+                weight * self.channel.logp(self.lm.vocab[i], written)
+                + (self.config.real_word_margin if i == own else 0.0)
+                for i in ids
+            ]
+            found = Candidates(np.array(ids, dtype=np.int64), np.array(scores, dtype=np.float32),
+                               restorable=True)
+        self._cache[key] = found
         return found
 
     def _case_cue(self, cand: Candidates, core: str) -> Candidates:
@@ -205,9 +253,10 @@ class Repairer:
 
     def split_pieces(
         self, line: str, focus: set[int] | None = None, doubted: set[int] | None = None,
-        reshape: bool = True,
+        reshape: bool = True, retone: set[int] | None = None,
     ) -> list[_Piece]:
-        """Pieces of a line's words; only focus words (all when None) may be repaired."""
+        """Pieces of a line's words; only focus words (all when None) may be repaired, and
+        retone words may change their tone."""
         pieces = []
         for n, found in enumerate(re.finditer(r"(\s*)(\S+)", line)):
             m = _PIECE.match(found[2])
@@ -217,7 +266,8 @@ class Repairer:
             )
             repair = (focus is None or n in focus) and not marker and self.repairable(m["core"])
             pieces.append(_Piece(found[1], m["lead"], m["core"], m["trail"], repair,
-                                 wide=doubted is not None and n in doubted))
+                                 wide=doubted is not None and n in doubted,
+                                 retone=not repair and retone is not None and n in retone))
         return self._merge_split(pieces) if reshape else pieces
 
     def _is_key(self, core: str) -> bool:
@@ -266,20 +316,24 @@ class Repairer:
     def repair_lines(
         self, lines: list[str], focus: list[set[int]] | None = None,
         doubted: list[set[int]] | None = None, reshape: bool = True,
+        retone: list[set[int]] | None = None,
     ) -> tuple[list[str], list[list[Correction]]]:
         """Repaired lines and, per line, the words changed; junk lines pass through.
 
         focus: per line, the word indices that may change (None: all); doubted: words
         the OCR engine was unsure of, searched wider; reshape: allow merging and
-        splitting words (off when words must stay one-to-one with their boxes).
+        splitting words (off when words must stay one-to-one with their boxes); retone:
+        valid syllables outside the focus whose tone alone may change.
         """
         parsed: list[list[_Piece] | None] = []
         for n, line in enumerate(lines):
             pieces = self.split_pieces(
-                line, focus[n] if focus else None, doubted[n] if doubted else None, reshape
+                line, focus[n] if focus else None, doubted[n] if doubted else None, reshape,
+                retone[n] if retone else None,
             )
             junk = focus is None and self.is_junk(pieces)
-            parsed.append(None if junk or not any(p.repair for p in pieces) else pieces)
+            open_ = any(p.repair or p.retone for p in pieces)
+            parsed.append(None if junk or not open_ else pieces)
         segs: list[list[Candidates]] = []
         owners: list[list[tuple[int, int]]] = []
         seg: list[Candidates] = []
@@ -289,7 +343,10 @@ class Repairer:
             for k, piece in enumerate(pieces or []):
                 initial = initial or not _SENTENCE_OPENERS.isdisjoint(piece.lead)
                 if piece.core:
-                    cand = self.candidates(piece.core, piece.wide) if piece.repair else None
+                    cand = (
+                        self.candidates(piece.core, piece.wide) if piece.repair
+                        else self.tone_candidates(piece.core) if piece.retone else None
+                    )
                     if cand is not None and not (initial or upper_line):
                         cand = self._case_cue(cand, piece.core)
                     seg.append(cand or self._fixed(piece))
@@ -328,8 +385,11 @@ class Repairer:
             for k, piece in enumerate(pieces):
                 core = piece.core
                 syllable = chosen.get((n, k))
+                if piece.retone and syllable == unicodedata.normalize("NFC", core).lower():
+                    syllable = None  # kept as written, whatever its case
                 if syllable is not None:
-                    fixed = _apply_case(syllable, core, upper_line)
+                    fixed = (match_case(syllable, core) if piece.retone  # a word, as written
+                             else _apply_case(syllable, core, upper_line))
                     if fixed != core:
                         score = self.channel.logp(syllable, unicodedata.normalize("NFC", core))
                         changed.append(Correction(core, fixed, round(score, 3)))
@@ -341,7 +401,7 @@ class Repairer:
 
 
 def _mostly_upper(pieces: list[_Piece]) -> bool:
-    letters = "".join(p.core for p in pieces if p.repair)
+    letters = "".join(p.core for p in pieces if p.repair or p.retone)
     upper = sum(ch.isupper() for ch in letters)
     return upper > 0.6 * sum(ch.isalpha() for ch in letters)
 
