@@ -216,6 +216,25 @@ def test_abbreviations_with_marks_are_learnt(lm: LanguageModel) -> None:
     assert restore_text("HĐND, QĐ, Hdnd", lm) == "HĐND, QĐ, Hdnd"
 
 
+def test_abbreviation_takes_the_d_of_the_phrase_it_abbreviates() -> None:
+    """An abbreviation no list knows gets Đ where the text spells it out nearby with đ, and
+    keeps that spelling further on; a phrase with a plain d leaves D alone (shipped model)."""
+    out = restore_text(
+        "Ho tro hoc vien dang ky (HVDK) som. Danh sach HVDK gui ve Phong. "
+        "Doi ngu doanh nhan dia phuong (DNDP) tham gia."
+    )
+    assert out == (
+        "Hỗ trợ học viên đăng ký (HVĐK) sớm. Danh sách HVĐK gửi về Phòng. "
+        "Đội ngũ doanh nhân địa phương (DNĐP) tham gia."
+    )
+    assert restore_text("Cac don vi DNDN bao cao.") == "Các đơn vị DNDN báo cáo."
+
+
+def test_listed_abbreviations_of_other_fields_take_their_d() -> None:
+    out = restore_text("Phong DBCL phoi hop thuc hien TDG CTDT theo CDR.")
+    assert out == "Phòng ĐBCL phối hợp thực hiện TĐG CTĐT theo CĐR."
+
+
 def test_idempotent_on_correct_text(lm: LanguageModel) -> None:
     assert restore_text(CORPUS, lm) == CORPUS
     mixed = "Người dân liên hệ qua Zalo hoặc Fanpage của xã."

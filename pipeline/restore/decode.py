@@ -14,6 +14,7 @@ import unicodedata
 
 import numpy as np
 
+from .acronyms import spell_from_phrases
 from .candidates import CandidateIndex, Candidates
 from .lm import BOS_ID, EOS_ID, LanguageModel, pack
 from .tokens import SPACE, SYMBOL, WORD, Token, segments, tokenize
@@ -151,6 +152,7 @@ def restore_tokens(tokens: list[Token], lm: LanguageModel, index: CandidateIndex
         for i, cand, pick in zip(seg, cands, seg_picks, strict=True):
             if cand.restorable:
                 out[i] = _apply_case(lm.vocab[int(cand.ids[pick])], tokens[i].text)
+    spell_from_phrases(tokens, out)
     return out
 
 
