@@ -163,7 +163,10 @@ def remove_colour_marks(pixels: np.ndarray) -> np.ndarray:
     """Paint red and blue marks (seals, signatures) as paper; dark ink under them stays.
 
     Text is black or grey, so strong saturation means a stamp or a pen, and it must go before
-    the page turns grey, when it would become grey strokes across the letters.
+    the page turns grey, when it would become grey strokes across the letters. Except where
+    text was drawn on screen with sub-pixel smoothing (ClearType screenshots): there each
+    stroke has a warm fringe on one side and a cool one on the other, a few pixels apart,
+    and at small sizes the fringes are most of the letter; a seal or a pen is one colour.
     """
     if pixels.ndim == 2:
         return pixels
@@ -172,9 +175,24 @@ def remove_colour_marks(pixels: np.ndarray) -> np.ndarray:
     red = (hue <= 12) | (hue >= 160)
     blue = (hue >= 95) & (hue <= 135)
     marked = (saturation >= 70) & (value >= 70) & (red | blue)
+    if marked.any():
+        marked &= ~_subpixel_text(hue, saturation)
     cleaned = pixels.copy()
     cleaned[marked] = 255
     return cleaned
+
+
+def _subpixel_text(hue: np.ndarray, saturation: np.ndarray) -> np.ndarray:
+    """Pixels of sub-pixel-smoothed text: tinted pixels with the opposite tint (warm against
+    cool) within 3 pixels along the row, and the stroke around them."""
+    tinted = saturation >= 40
+    warm = tinted & ((hue <= 40) | (hue >= 150))
+    cool = tinted & (hue >= 80) & (hue <= 140)
+    along_row = np.ones((1, 7), np.uint8)
+    fringe = (warm & cv2.dilate(cool.view(np.uint8), along_row).view(bool)) | (
+        cool & cv2.dilate(warm.view(np.uint8), along_row).view(bool)
+    )
+    return cv2.dilate(fringe.view(np.uint8), np.ones((5, 5), np.uint8)).view(bool)
 
 
 def find_page_corners(gray: np.ndarray) -> np.ndarray | None:

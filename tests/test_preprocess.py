@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
 from pipeline.preprocess import (
     binarise,
@@ -23,7 +23,7 @@ from pipeline.preprocess import (
     upscale_factor,
     whiten_paper,
 )
-from pipeline.synth import degrade, render_pages
+from pipeline.synth import degrade, font_path, render_pages
 from tests.conftest import PLAN_A
 
 
@@ -193,3 +193,34 @@ def test_photocopy_edge_bands_and_a_seal_do_not_turn_an_upright_page():
         gray = np.asarray(degrade(page.image, seed=seed, level="photocopy").convert("L"))
         assert estimate_orientation(gray) == 0
         assert estimate_orientation(rotate_quarter(gray, 90)) == 270
+
+
+def _screenshot_with_a_seal() -> np.ndarray:
+    """Small text drawn the way screens smooth it (each colour channel one third of a pixel
+    further right, so every stroke has a red fringe on one side and a blue one on the other),
+    plus a red seal ring drawn over the lower part."""
+    font = ImageFont.truetype(str(font_path()), 39)
+    wide = Image.new("L", (3 * 700, 260), 255)
+    draw = ImageDraw.Draw(wide)
+    for row, text in enumerate(["Ủy ban nhân dân tỉnh Bắc Giang", "Kế hoạch thực hiện năm 2025",
+                                "Tăng cường công tác tuyên truyền"]):
+        draw.text((30, 20 + 80 * row), text, font=font, fill=0)
+    thirds = np.asarray(wide, dtype=np.float32).reshape(260, 700, 3)
+    pixels = np.empty((260, 700, 3), np.uint8)
+    for channel in range(3):  # red from the left third of each pixel, blue from the right
+        pixels[:, :, channel] = np.clip(
+            thirds[:, :, max(channel - 1, 0):channel + 2].mean(axis=2), 0, 255
+        )
+    page = np.full((420, 700, 3), 255, np.uint8)
+    page[:260] = pixels
+    cv2.circle(page, (550, 330), 70, (200, 30, 30), 6)
+    return page
+
+
+def test_screen_text_keeps_its_coloured_fringes_while_a_seal_goes() -> None:
+    page = _screenshot_with_a_seal()
+    text, seal = page[:260], page[260:]
+    inked = (text.min(axis=2) < 160).sum()
+    cleaned = remove_colour_marks(page)
+    assert (cleaned[:260].min(axis=2) < 160).sum() > 0.95 * inked
+    assert (cleaned[260:] < 250).sum() < 0.02 * (seal < 250).sum()
