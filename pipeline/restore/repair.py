@@ -24,7 +24,7 @@ from .candidates import CAP_FLOOR, CAP_WEIGHT, CandidateIndex, Candidates
 from .channel import ChannelModel, base_char, match_case
 from .decode import decode_segments
 from .lm import NUM_ID, UNK_ID, LanguageModel
-from .syllable import Syllable, decompose, strip_diacritics
+from .syllable import Syllable, decompose, normalize_syllable, strip_diacritics
 
 _PIECE = re.compile(
     rf"^(?P<lead>[{re.escape(EDGE_PUNCT)}]*)(?P<core>.*?)(?P<trail>[{re.escape(EDGE_PUNCT)}]*)$"
@@ -209,10 +209,14 @@ class Repairer:
         ids = self._tones.get(replace(parts, tone=0), []) if parts is not None else []
         found = None
         if len(ids) > 1 and self.config.real_word_margin is not None:
-            own = self.lm.index.get(written.lower())
+            # the channel compares spellings letter by letter: "hoá" is "hóa" in the other
+            # tone placement, not two misread letters
+            canonical = normalize_syllable(written) or written.lower()
+            own = self.lm.index.get(canonical)
+            seen = match_case(canonical, written)
             weight = self.config.channel_weight
             scores = [
-                weight * self.channel.logp(self.lm.vocab[i], written)
+                weight * self.channel.logp(self.lm.vocab[i], seen)
                 + (self.config.real_word_margin if i == own else 0.0)
                 for i in ids
             ]
@@ -385,8 +389,8 @@ class Repairer:
             for k, piece in enumerate(pieces):
                 core = piece.core
                 syllable = chosen.get((n, k))
-                if piece.retone and syllable == unicodedata.normalize("NFC", core).lower():
-                    syllable = None  # kept as written, whatever its case
+                if syllable is not None and syllable == normalize_syllable(core):
+                    syllable = None  # as written, in its case and tone placement (hoà, HOÀ)
                 if syllable is not None:
                     fixed = (match_case(syllable, core) if piece.retone  # a word, as written
                              else _apply_case(syllable, core, upper_line))
