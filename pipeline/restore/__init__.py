@@ -82,6 +82,7 @@ def load_channel(lang: str = "eng", path: Path | None = None) -> ChannelModel:
     return _channels(path, path.stat().st_mtime_ns)[lang]
 
 
+REPAIR_BATCH_LINES = 500  # OCR lines repaired together (a sentence rarely spans more)
 _REPAIRERS: dict[tuple[LanguageModel, ChannelModel, RepairConfig], Repairer] = {}
 
 
@@ -121,8 +122,9 @@ def restore_text(
     for end in range(1, len(lines) + 1):  # runs of OCR lines and of the others
         if end == len(lines) or (modes[end] == OCR) != (modes[start] == OCR):
             run = lines[start:end]
-            if modes[start] == OCR:
-                out.extend(fixer.repair_lines(run)[0])
+            if modes[start] == OCR:  # a bounded number of lines at a time: flat memory
+                for first in range(0, len(run), REPAIR_BATCH_LINES):
+                    out.extend(fixer.repair_lines(run[first : first + REPAIR_BATCH_LINES])[0])
             else:
                 out.extend(restore("\n".join(run), lm, index).split("\n"))
             start = end

@@ -22,6 +22,7 @@ MAX_CANDIDATES = 10  # beam per token: the most frequent accented forms of a str
 # phrases ("Cuộc vận động") cannot overrule the LM on their own.
 CAP_WEIGHT = 1.0
 CAP_FLOOR = -3.0
+MAX_CACHED = 200_000  # candidate lists kept per index (each well under 1 KB)
 AS_WRITTEN_BONUS = 5.0  # log-odds for keeping an unmarked word on a line written with marks
 
 
@@ -78,6 +79,8 @@ class CandidateIndex:
         key = (tok.text, tok.sentence_initial, marker)
         found = self._cache.get(key)
         if found is None:
+            if len(self._cache) >= MAX_CACHED:  # text of endless distinct tokens: stay bounded
+                self._cache.clear()
             found = self._cache[key] = self._compute(tok, marker)
         return found
 
