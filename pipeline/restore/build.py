@@ -106,14 +106,18 @@ def _gazetteer_names() -> set[str]:
     return names
 
 
-def general_sources(config: BuildConfig) -> Iterator[TextSource]:
-    """Everything but the project's own dictionaries."""
+def vlsp_sentences() -> list[str]:
+    """The VLSP 2013 sentences (news) shipped with underthesea's POS tagger, as running text."""
     tagged = _underthesea_file(
         "pipeline", "pos_tag", "models", "pos_crf_vlsp2013_20230303", "test_output.txt"
     )
-    if tagged:
-        for sentence in _pos_tagged_sentences(tagged):
-            yield TextSource(sentence, config.general_weight)
+    return list(_pos_tagged_sentences(tagged)) if tagged else []
+
+
+def general_sources(config: BuildConfig) -> Iterator[TextSource]:
+    """Everything but the project's own dictionaries."""
+    for sentence in vlsp_sentences():
+        yield TextSource(sentence, config.general_weight)
     transcript = _underthesea_file("pipeline", "tts", "viettts_", "assets", "transcript.txt")
     if transcript:
         for line in transcript.read_text(encoding="utf-8").splitlines():

@@ -1,0 +1,81 @@
+"""Restoration across genres: syllable accuracy on text of a kind the model was built without.
+
+    python -m pipeline.evaluation.genre_eval
+
+Each fold builds the syllable model from every source but one, strips the marks of the
+held-out text and restores it:
+
+- ``plans``: our plans (dictionaries/corpus/plan-*), the genre the model is made for;
+- ``other administrative``: our decisions, reports, letters, minutes (dictionaries/corpus/doc-*);
+- ``news (VLSP)``: one sentence in five of the VLSP 2013 sentences shipped with underthesea.
+
+The word lists (Viet74K, our lexicon and abbreviations, place names) stay in every fold: they
+are entries, not running text. Issue 17 asks to halve the error rate outside the plan genre;
+this prints where it stands.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from pipeline.evaluation.metrics import syllable_accuracy
+from pipeline.restore import LanguageModel, restore_text, strip_diacritics
+from pipeline.restore.build import (
+    DICTIONARIES,
+    BuildConfig,
+    TextSource,
+    build_model,
+    dictionary_sources,
+    general_sources,
+    vlsp_sentences,
+)
+
+HELD_OUT_SHARE = 5  # one VLSP sentence in this many is held out
+
+
+def _lines(pattern: str) -> set[str]:
+    return {
+        line for path in sorted((DICTIONARIES / "corpus").glob(pattern))
+        for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    }
+
+
+def folds(config: BuildConfig) -> Iterator[tuple[str, Callable[[TextSource], bool], str]]:
+    """(name, which training sources to leave out, held-out text) per fold."""
+    plans, others = _lines("plan-*.txt"), _lines("doc-*.txt")
+    yield "plans", lambda s: not s.is_entry and s.text in plans, "\n".join(sorted(plans))
+    yield "other administrative", lambda s: not s.is_entry and s.text in others, "\n".join(
+        sorted(others)
+    )
+    vlsp = vlsp_sentences()
+    held = set(vlsp[::HELD_OUT_SHARE])
+    yield "news (VLSP)", lambda s: not s.is_entry and s.text in held, "\n".join(
+        vlsp[::HELD_OUT_SHARE]
+    )
+
+
+def main() -> int:
+    config = BuildConfig()
+    sources = [*general_sources(config), *dictionary_sources(config)]
+    print("| held out | syllables | accuracy | model built without it (s) |")
+    print("|---|---:|---:|---:|")
+    for name, leave_out, text in folds(config):
+        started = time.perf_counter()
+        model = build_model((s for s in sources if not leave_out(s)), config)
+        with tempfile.TemporaryDirectory() as folder:  # load as `vnplan restore --lm` would
+            path = Path(folder) / "fold.npz"
+            model.save(path)
+            model = LanguageModel.load(path)
+        built = time.perf_counter() - started
+        restored = restore_text(strip_diacritics(text), model, mode="stripped")
+        count = len(text.split())
+        print(f"| {name} | {count} | {syllable_accuracy(restored, text):.4f} | {built:.1f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
