@@ -43,6 +43,9 @@ class Line:
     words: list[Word]
     box: Box
     paragraph: int  # running paragraph index on the page; a change starts a new text block
+    # a seal's, a signature's or a speck's marks read as text: kept with its words and box
+    # (JSON, ALTO, hOCR), left out of the page's text
+    junk: bool = False
 
     @property
     def text(self) -> str:
@@ -87,7 +90,8 @@ class Page:
 
     @property
     def text(self) -> str:
-        """Lines in reading order, with an empty line between Tesseract's paragraphs."""
+        """Lines in reading order, with an empty line between Tesseract's paragraphs; junk
+        lines left out."""
         return self._joined([line.text for line in self.lines])
 
     @property
@@ -99,6 +103,8 @@ class Page:
         parts: list[str] = []
         previous_paragraph: int | None = None
         for line, text in zip(self.lines, texts, strict=True):
+            if line.junk:
+                continue
             if previous_paragraph is not None and line.paragraph != previous_paragraph:
                 parts.append("")
             parts.append(text)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import re
 import shutil
+import subprocess
 import tempfile
+import threading
+import time
 from functools import cache
 
 import cv2
 import numpy as np
 import pytesseract
 
+from pipeline.detect import LineRegion, ink_only
 from pipeline.errors import MissingDependencyError
 from pipeline.models import Box, Line, Word
 
@@ -181,3 +186,139 @@ def recover_dropped_text(
             position += 1
         result[position:position] = found
     return result
+
+
+LINE_PAD = 0.2  # of a line's height: room for the marks above and below its letters
+LINE_MARGIN = 0.5  # of a line's height: white around the crop, which Tesseract reads best
+# A line read with no word, or a word below RETRY_CONFIDENCE, is read again in its darkest ink
+# only (detect.ink_only: a grey seal or a stain across the letters is lighter than their
+# ink), and the reading Tesseract is surer of is kept.
+RETRY_CONFIDENCE = 60.0
+
+
+def recognise_lines(
+    pixels: np.ndarray, regions: list[LineRegion], *, lang: str = "vie", timeout: float = 0
+) -> list[Line]:
+    """Each detected line read by Tesseract as one line (``--psm 7``), words in page pixels;
+    lines in which Tesseract found no word are left out.
+
+    The engine stays loaded in the process (tesserocr), so a page of fifty lines costs fifty
+    recognitions, not fifty Tesseract start-ups. ``timeout`` bounds the whole page.
+    """
+    gray = pixels if pixels.ndim == 2 else cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY)
+    deadline = time.monotonic() + timeout if timeout else None
+    lines = []
+    for index, region in enumerate(regions):
+        crop, left, top = _line_crop(gray, region.box)
+        words = _read_line(crop, left, top, lang, deadline, timeout)
+        if not words or any(word.confidence < RETRY_CONFIDENCE for word in words):
+            again = _read_line(ink_only(crop), left, top, lang, deadline, timeout)
+            if _mean_confidence(again) > _mean_confidence(words):
+                words = again
+        for word in words:  # a word may reach into the white margin, off the page
+            word.box = _clipped(word.box, gray.shape[1], gray.shape[0])
+        if words:
+            lines.append(Line(words=words, box=_union_all(words), paragraph=index))
+    return lines
+
+
+def _clipped(box: Box, width: int, height: int) -> Box:
+    left, top = min(max(box.left, 0), width - 1), min(max(box.top, 0), height - 1)
+    right = max(min(box.left + box.width, width), left + 1)
+    bottom = max(min(box.top + box.height, height), top + 1)
+    return Box(left, top, right - left, bottom - top)
+
+
+def _read_line(
+    crop: np.ndarray, left: int, top: int, lang: str, deadline: float | None, timeout: float
+) -> list[Word]:
+    api = _engine(lang)
+    api.SetImageBytes(crop.tobytes(), crop.shape[1], crop.shape[0], 1, crop.shape[1])
+    api.SetSourceResolution(300)
+    budget = 0
+    if deadline is not None:
+        budget = int((deadline - time.monotonic()) * 1000)
+        if budget <= 0:
+            raise TesseractTimeout(f"Tesseract took over {timeout:g} s")
+    if not api.Recognize(timeout=budget) and budget:
+        raise TesseractTimeout(f"Tesseract took over {timeout:g} s")
+    return _words(api, left, top)
+
+
+def _mean_confidence(words: list[Word]) -> float:
+    return sum(word.confidence for word in words) / len(words) if words else -1.0
+
+
+def _line_crop(gray: np.ndarray, box: Box) -> tuple[np.ndarray, int, int]:
+    """The line with a little of the page around it, on a white margin: (crop, where the
+    crop's origin lies on the page)."""
+    pad = round(LINE_PAD * box.height)
+    top, bottom = max(box.top - pad, 0), min(box.top + box.height + pad, gray.shape[0])
+    left, right = max(box.left - pad, 0), min(box.left + box.width + pad, gray.shape[1])
+    margin = max(round(LINE_MARGIN * box.height), 4)
+    crop = cv2.copyMakeBorder(
+        gray[top:bottom, left:right], margin, margin, margin, margin,
+        cv2.BORDER_CONSTANT, value=255,
+    )
+    return np.ascontiguousarray(crop), left - margin, top - margin
+
+
+def _words(api, dx: int, dy: int) -> list[Word]:
+    """The words Tesseract found in the current image, moved by (dx, dy) onto the page."""
+    import tesserocr
+
+    words = []
+    iterator = api.GetIterator()
+    level = tesserocr.RIL.WORD
+    if iterator is None:
+        return words
+    for word in tesserocr.iterate_level(iterator, level):
+        try:
+            text = word.GetUTF8Text(level).strip()
+        except RuntimeError:  # tesserocr's way of saying the word is empty
+            continue
+        bounds = word.BoundingBox(level)
+        if not text or bounds is None:
+            continue
+        x0, y0, x1, y1 = bounds
+        words.append(Word(text=text, confidence=float(word.Confidence(level)),
+                          box=Box(x0 + dx, y0 + dy, max(x1 - x0, 1), max(y1 - y0, 1))))
+    return words
+
+
+_engines = threading.local()
+
+
+def _engine(lang: str):
+    """One Tesseract engine per language and thread (an engine is not thread-safe; a Dask
+    worker may run pages in threads), kept loaded (tesserocr)."""
+    engines = _engines.__dict__.setdefault("by_lang", {})
+    if lang not in engines:
+        engines[lang] = _new_engine(lang)
+    return engines[lang]
+
+
+def _new_engine(lang: str):
+    check_tesseract(lang)
+    try:
+        import tesserocr
+    except ImportError as error:
+        raise MissingDependencyError(
+            "reading detected lines needs the 'tesserocr' package: run 'make setup' "
+            "(or use --layout tesseract)"
+        ) from error
+    return tesserocr.PyTessBaseAPI(
+        path=_tessdata(), lang=lang, psm=tesserocr.PSM.SINGLE_LINE, oem=tesserocr.OEM.LSTM_ONLY
+    )
+
+
+@cache
+def _tessdata() -> str:
+    """The system Tesseract's language folder, which tesserocr's own engine reads too."""
+    listing = subprocess.run(
+        ["tesseract", "--list-langs"], capture_output=True, text=True, check=False
+    ).stdout
+    found = re.search(r'"([^"]+)"', listing)
+    if found is None:
+        raise MissingDependencyError("cannot find Tesseract's language data folder")
+    return found.group(1)

@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 import pytesseract
 
-from pipeline import correct, ocr, pdftext, preprocess, reading_order
+from pipeline import correct, detect, ocr, pdftext, preprocess, reading_order
 from pipeline.errors import InputError, OutputError
 from pipeline.inputs import PageImage, read_pages
 from pipeline.models import Box, Document, Line, Page
@@ -41,6 +41,15 @@ class OcrOptions:
     force_ocr: bool = False  # OCR a PDF page even when it has a usable text layer of its own
     pages: PageSelection | None = None  # which pages of each document (--pages); None: all
     lm: Path | None = None  # syllable language model for the correction; None: the default
+    # "detector": a text-line detector finds the lines, Tesseract reads each (psm ignored);
+    # "tesseract": Tesseract's own layout analysis, also the fallback when the detector fails
+    layout: str = "detector"
+
+
+LAYOUTS = ("detector", "tesseract")
+# The detector's lines must hold at least this share of the page's letter-sized ink, or the
+# page is read with Tesseract's layout: something (a photo, an odd script) defeated it.
+MIN_INK_COVERED = 0.8
 
 
 def ocr_page(
@@ -55,14 +64,16 @@ def ocr_page(
         rotation, scale, transform = cleaned.rotation, cleaned.scale, cleaned.transform
     else:
         pixels, angle, rotation, scale, transform = page.pixels, 0.0, 0, 1.0, np.eye(3)
-    lines = ocr.recognise(pixels, lang=options.lang, psm=options.psm, timeout=options.timeout)
-    if not options.raw:
-        recovered = ocr.recover_dropped_text(
-            pixels, lines, lang=options.lang, timeout=options.timeout
-        )
-        lines = reading_order.reading_order(recovered, pixels.shape[1])
-        if options.correct:
-            correct.correct_lines(lines, options.lang, options.lm)
+    lines = None if options.raw else _detected_lines(pixels, options)
+    if lines is None:
+        lines = ocr.recognise(pixels, lang=options.lang, psm=options.psm, timeout=options.timeout)
+        if not options.raw:
+            recovered = ocr.recover_dropped_text(
+                pixels, lines, lang=options.lang, timeout=options.timeout
+            )
+            lines = reading_order.reading_order(recovered, pixels.shape[1])
+    if not options.raw and options.correct:
+        correct.correct_lines([line for line in lines if not line.junk], options.lang, options.lm)
     height, width = page.pixels.shape[:2]
     _boxes_to_scan(lines, transform, width, height)
     return Page(
@@ -71,6 +82,25 @@ def ocr_page(
         # PNG stores pixels per metre: its 300 dpi reads back as 299.9994
         dpi=None if page.dpi is None else round(page.dpi, 1),
     )
+
+
+def _detected_lines(pixels: np.ndarray, options: OcrOptions) -> list[Line] | None:
+    """The page's lines found by the detector, read line by line, junk flagged, in reading
+    order; None when Tesseract's own layout is asked for, or the detector missed the text."""
+    if options.layout not in LAYOUTS:
+        raise ValueError(f"unknown layout {options.layout!r} (one of: {', '.join(LAYOUTS)})")
+    if options.layout == "tesseract":
+        return None
+    gray = preprocess.to_grayscale(pixels)
+    regions = detect.detect_lines(gray)
+    if not regions or detect.ink_covered(gray, regions) < MIN_INK_COVERED:
+        return None
+    lines = ocr.recognise_lines(pixels, regions, lang=options.lang, timeout=options.timeout)
+    if not lines:
+        return None
+    lines = reading_order.join_pieces(lines, pixels.shape[1])
+    detect.flag_junk(lines)  # on whole lines: a misread piece of a real one is no junk
+    return reading_order.order_lines(lines, pixels.shape[1])
 
 
 _ROUNDING_SLACK = 1e-6  # px: float noise must not widen an exactly mapped box by a pixel

@@ -1,0 +1,248 @@
+"""Text lines found by a neural detector, before Tesseract reads them one at a time; and which
+of the lines read are not text at all (seals, signatures, specks).
+
+Tesseract's own layout analysis drops or scrambles text on stamped, skewed and photocopied
+pages (a seal over a signature block makes it file the block as a picture). The detector is
+TrueOCR's ``det.onnx`` (Apache-2.0), which ships inside the ``trueocr`` wheel, runs on
+onnxruntime on the CPU and takes about 0.1 s per A4 page: nothing is downloaded at run time.
+It was picked over RapidOCR's PP-OCR detector, which found the same lines at 1.4-5 s per page
+and needs ``opencv-python``, a second OpenCV beside ``opencv-python-headless``.
+
+Only the detection network and its output decoding are used; the session is made once per
+process, held to one thread so that N batch workers use N cores.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+import cv2
+import numpy as np
+
+from pipeline.errors import MissingDependencyError
+from pipeline.models import Box, Line
+from pipeline.restore.syllable import is_valid_syllable
+
+DETECTOR_PACKAGE = "trueocr"
+DETECTOR_MODEL = "models/det.onnx"
+LONG_SIDE = 1024  # px: the detector's input for a page (its model card's det_long_side)
+# Small text: when the median line is under MIN_LINE_HEIGHT detector pixels, detect again at
+# the scale that makes it TARGET_LINE_HEIGHT (at most MAX_LONG_SIDE), as TrueOCR itself does.
+MIN_LINE_HEIGHT = 9.0
+TARGET_LINE_HEIGHT = 12.0
+MAX_LONG_SIDE = 2048
+
+
+@dataclass(frozen=True)
+class LineRegion:
+    """One text line: an upright box in the pixels of the image given to the detector."""
+
+    box: Box
+    score: float  # the detector's mean line probability, 0-1
+
+
+def detect_lines(gray: np.ndarray) -> list[LineRegion]:
+    """The text lines of a grey page (ink dark on light paper), top to bottom.
+
+    A seal pressed over a signature block hides its lines from the pass over the whole page,
+    or breaks them into doubtful pieces: each block of letter-sized ink that no line holds,
+    or that holds doubtful lines, is searched again on its own, in its darkest ink and at a
+    larger scale, where the lines stand out from the seal's rings, and what that finds
+    replaces the pieces.
+    """
+    if gray.ndim == 3:  # a page not cleaned (--no-clean) may be in colour
+        gray = cv2.cvtColor(gray, cv2.COLOR_RGB2GRAY)
+    regions = _detect(gray, LONG_SIDE)
+    if regions:
+        height = float(np.median([region.box.height for region in regions]))
+        for block in _doubtful_blocks(gray, regions, height):
+            crop = ink_only(
+                gray[block.top : block.top + block.height, block.left : block.left + block.width]
+            )
+            long_side = min(LONG_SIDE, -(-max(crop.shape) // 32) * 32)
+            found = [
+                LineRegion(Box(r.box.left + block.left, r.box.top + block.top,
+                               r.box.width, r.box.height), r.score)
+                for r in _detect(crop, long_side)
+            ]
+            if found:
+                regions = [region for region in regions if not _centred_in(region.box, block)]
+                regions += found
+    regions = [region for region in regions if not _inside(region.box, regions, exclude=region)]
+    regions.sort(key=lambda region: (region.box.top, region.box.left))
+    return regions
+
+
+INK_CUT = 0.4  # ink_only's cut, of the way from the image's ink to its paper
+
+
+def ink_only(gray: np.ndarray) -> np.ndarray:
+    """The image in black and white, cut nearer its ink than its paper: a grey seal, a pencil
+    stroke or a stain is lighter than printed letters, and goes."""
+    ink, paper = np.percentile(gray, (2, 98))
+    return np.where(gray < ink + INK_CUT * (paper - ink), 0, 255).astype(np.uint8)
+
+
+def _centred_in(box: Box, block: Box) -> bool:
+    x, y = box.left + box.width / 2, box.top + box.height / 2
+    return block.left <= x < block.left + block.width and block.top <= y < block.top + block.height
+
+
+def _detect(gray: np.ndarray, long_side: int) -> list[LineRegion]:
+    """One pass of the detector over the image scaled to ``long_side``."""
+    session = _session()
+    from trueocr.page import decode_lines, det_input  # the wheel's own pre- and post-processing
+
+
+    def detect_at(side: int) -> tuple[np.ndarray, float]:
+        x, scale = det_input(gray, side)
+        return decode_lines(session.run(None, {"x": x[None, None]})[0][0]), scale
+
+    boxes, scale = detect_at(long_side)
+    if len(boxes) >= 8:
+        median = float(np.median(boxes[:, 3] - boxes[:, 1]))
+        if median < MIN_LINE_HEIGHT:
+            larger = int(min(MAX_LONG_SIDE, long_side * TARGET_LINE_HEIGHT / max(median, 1.0)))
+            if larger // 32 * 32 > long_side:
+                boxes, scale = detect_at(larger // 32 * 32)
+    height, width = gray.shape[:2]
+    regions = []
+    for x0, y0, x1, y1, score in boxes.tolist():
+        left, top = max(int(x0 / scale), 0), max(int(y0 / scale), 0)
+        right, bottom = min(int(np.ceil(x1 / scale)), width), min(int(np.ceil(y1 / scale)), height)
+        if right > left and bottom > top:
+            regions.append(LineRegion(Box(left, top, right - left, bottom - top), float(score)))
+    return regions
+
+
+NESTED = 0.6  # a box this much inside another line's is a piece of that line
+
+
+def _inside(box: Box, regions: list[LineRegion], exclude: LineRegion | None = None) -> bool:
+    """Does a line at least as large as ``box`` hold NESTED of it?"""
+    area = box.width * box.height
+    for region in regions:
+        other = region.box
+        if region is exclude or other.width * other.height < area:
+            continue
+        width = min(box.left + box.width, other.left + other.width) - max(box.left, other.left)
+        height = min(box.top + box.height, other.top + other.height) - max(box.top, other.top)
+        if width > 0 and height > 0 and width * height >= NESTED * area:
+            return True
+    return False
+
+
+MIN_BLOCK_LETTERS = 4  # fewer uncovered letter-sized marks are specks, not missed text
+
+
+def _letters(gray: np.ndarray, height: float) -> tuple[np.ndarray, np.ndarray]:
+    """The page's letter-sized ink marks, for a line ``height``: (their boxes as [N, 4] left,
+    top, width, height; their centres as [N, 2] x, y)."""
+    _, ink = cv2.threshold(gray, 127, 255, cv2.THRESH_BINARY_INV)
+    _, _, stats, centres = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    heights, widths = stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_WIDTH]
+    letters = (heights >= 0.3 * height) & (heights <= 1.5 * height) & (widths <= 3 * height)
+    return stats[1:, :4][letters], centres[1:][letters].astype(int)
+
+
+def _covered(shape: tuple[int, ...], regions: list[LineRegion], height: float) -> np.ndarray:
+    """1 where a detected line (with a little room around it) lies, 0 elsewhere."""
+    covered = np.zeros(shape[:2], np.uint8)
+    reach = round(0.3 * height)
+    for region in regions:
+        box = region.box
+        covered[max(box.top - reach, 0) : box.top + box.height + reach,
+                max(box.left - reach, 0) : box.left + box.width + reach] = 1
+    return covered
+
+
+DOUBTFUL_SCORE = 0.9  # a detected line less likely than this is searched again
+
+
+def _doubtful_blocks(gray: np.ndarray, regions: list[LineRegion], height: float) -> list[Box]:
+    """Blocks, with a line's room around, of letter-sized ink outside every detected line and
+    of doubtful lines, holding at least MIN_BLOCK_LETTERS marks."""
+    boxes, centres = _letters(gray, height)
+    missed = _covered(gray.shape, regions, height)[centres[:, 1], centres[:, 0]] == 0
+    doubtful = [region.box for region in regions if region.score < DOUBTFUL_SCORE]
+    if missed.sum() < MIN_BLOCK_LETTERS and not doubtful:
+        return []
+    marks = np.zeros(gray.shape[:2], np.uint8)
+    for left, top, width, tall in boxes[missed].tolist():
+        marks[top : top + tall, left : left + width] = 1
+    for box in doubtful:
+        marks[box.top : box.top + box.height, box.left : box.left + box.width] = 1
+    reach = max(round(height), 1)
+    marks = cv2.dilate(marks, np.ones((reach, 2 * reach), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(marks, connectivity=8)
+    letters_in = np.bincount(labels[centres[:, 1], centres[:, 0]], minlength=count)
+    return [Box(*stats[label, :4].tolist()) for label in range(1, count)
+            if letters_in[label] >= MIN_BLOCK_LETTERS]
+
+
+def ink_covered(gray: np.ndarray, regions: list[LineRegion]) -> float:
+    """The share of the page's letter-sized ink marks that lie in a detected line (1.0 for a
+    page without any): well under 1 means the detector missed text Tesseract might read."""
+    if not regions:
+        return 0.0
+    height = float(np.median([region.box.height for region in regions]))
+    _, centres = _letters(gray, height)
+    if not len(centres):
+        return 1.0
+    return float(_covered(gray.shape, regions, height)[centres[:, 1], centres[:, 0]].mean())
+
+
+# Junk: a line none of whose words reads as Vietnamese (a syllable, a number, an abbreviation
+# in capitals) is a seal's ring, a signature's stroke or a speck read as letters; so is one
+# Tesseract is unsure of throughout, or mostly unsure of and half unreadable.
+JUNK_CONFIDENCE = 40.0  # mean word confidence (0-100) under which a line is junk
+DOUBTFUL_CONFIDENCE = 70.0  # ... under which a line half of whose words do not read is junk
+READABLE_SHARE = 0.5
+
+
+def flag_junk(lines: list[Line]) -> None:
+    """Mark, in place, the lines that are marks read as text rather than text."""
+    for line in lines:
+        readable = sum(_readable(word.text) for word in line.words)
+        confidence = sum(word.confidence for word in line.words) / max(len(line.words), 1)
+        line.junk = readable == 0 or confidence < JUNK_CONFIDENCE or (
+            readable < READABLE_SHARE * len(line.words) and confidence < DOUBTFUL_CONFIDENCE
+        )
+
+
+def _readable(word: str) -> bool:
+    """A number or a code with digits, or two letters or more making a Vietnamese syllable or
+    an abbreviation in capitals (a lone letter is what a seal's ring most often reads as)."""
+    core = "".join(ch for ch in word if ch.isalnum())
+    if any(ch.isdigit() for ch in core):
+        return True
+    if len(core) < 2:
+        return False
+    return core.isupper() or is_valid_syllable(core.lower())
+
+
+@cache
+def _session():
+    """The detector's onnxruntime session, made on first use and kept for the process."""
+    try:
+        import onnxruntime
+        model = resources.files(DETECTOR_PACKAGE).joinpath(DETECTOR_MODEL)
+    except ModuleNotFoundError as error:
+        raise MissingDependencyError(
+            f"the text-line detector needs the '{error.name}' package: run 'make setup' "
+            "(or use --layout tesseract)"
+        ) from error
+    if not model.is_file():
+        raise MissingDependencyError(
+            f"the {DETECTOR_PACKAGE} package has no {DETECTOR_MODEL}: reinstall it with "
+            "'make setup' (or use --layout tesseract)"
+        )
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.enable_cpu_mem_arena = False  # page sizes vary; an arena only grows
+    return onnxruntime.InferenceSession(
+        model.read_bytes(), options, providers=["CPUExecutionProvider"]
+    )

@@ -1,0 +1,148 @@
+"""The text-line detector, line-by-line Tesseract, reading order and junk, on rendered pages."""
+
+from __future__ import annotations
+
+import json
+import sysconfig
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from pipeline import detect, ocr, reading_order
+from pipeline.cli import main
+from pipeline.inputs import PageImage
+from pipeline.models import Box, Document, Line, Page, Word
+from pipeline.pages import OcrOptions, ocr_page
+from pipeline.synth import degrade, render_pages
+from pipeline.writers.json import write_json
+from pipeline.writers.txt import write_txt
+from tests.conftest import PLAN_A
+
+
+@pytest.fixture(scope="module")
+def rendered_a():
+    return render_pages(PLAN_A)[0]
+
+
+@pytest.fixture(scope="module")
+def read_a() -> Page:
+    """PLAN_A scanned with its grey seal over the signature block, read the detector's way."""
+    pixels = np.asarray(degrade(render_pages(PLAN_A)[0].image, seed=1, level="scan"))
+    return ocr_page(PageImage(1, pixels, 300.0), OcrOptions(correct=False, layout="detector"))
+
+
+def test_the_detector_ships_in_a_wheel_and_runs_on_one_thread() -> None:
+    model = resources.files(detect.DETECTOR_PACKAGE).joinpath(detect.DETECTOR_MODEL)
+    assert Path(str(model)).is_relative_to(sysconfig.get_paths()["purelib"])
+    session = detect._session()
+    assert session is detect._session()  # made once per process
+    assert session.get_session_options().intra_op_num_threads == 1
+
+
+def test_every_rendered_line_is_found(rendered_a) -> None:
+    regions = detect.detect_lines(np.asarray(rendered_a.image))
+    for text, (x0, y0, x1, y1) in rendered_a.lines:
+        covered = np.zeros(x1 - x0, bool)
+        for region in regions:
+            box = region.box
+            shared = min(y1, box.top + box.height) - max(y0, box.top)
+            if shared >= 0.5 * min(y1 - y0, box.height):
+                covered[max(box.left - x0, 0) : max(box.left + box.width - x0, 0)] = True
+        assert covered.mean() >= 0.9, text
+    assert len(regions) <= len(rendered_a.lines) + 2  # neither split up nor made up
+
+
+def test_the_engine_stays_loaded() -> None:
+    assert ocr._engine("vie") is ocr._engine("vie")
+
+
+def test_decree_30_reading_order(read_a: Page) -> None:
+    text = read_a.text
+    order = ["ỦY BAN NHÂN DÂN", "XÃ HÒA BÌNH", "Số: 18/KH-UBND", "CỘNG HÒA XÃ HỘI",
+             "Độc lập - Tự do - Hạnh phúc", "Hòa Bình, ngày 5 tháng 4 năm 2024", "KẾ HOẠCH",
+             "I. MỤC ĐÍCH", "Nơi nhận:", "- Lưu: VT.", "TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH",
+             "Lê Văn Thắng"]
+    positions = [text.find(part) for part in order]
+    assert -1 not in positions, [part for part, at in zip(order, positions, strict=True) if at < 0]
+    assert positions == sorted(positions)
+    paragraphs = text.split("\n\n")
+    assert "ỦY BAN NHÂN DÂN\nXÃ HÒA BÌNH\nSố: 18/KH-UBND" in paragraphs  # a column: one
+    assert "Nơi nhận:\n- UBND huyện;\n- Lưu: VT." in paragraphs
+    assert "cho hộ nghèo năm 2024\n\nI. MỤC ĐÍCH" in text  # the title's summary ends
+
+
+def test_detector_reads_the_page_well(read_a: Page) -> None:
+    from pipeline.evaluation.metrics import cer
+
+    assert cer(read_a.text, PLAN_A) < 0.02
+    words = [word for line in read_a.lines for word in line.words]
+    assert all(word.box.width > 0 and word.box.height > 0 for word in words)
+    width, height = read_a.width, read_a.height
+    assert all(w.box.left >= 0 and w.box.left + w.box.width <= width for w in words)
+    assert all(w.box.top >= 0 and w.box.top + w.box.height <= height for w in words)
+
+
+def test_tesseract_layout_is_kept(read_a: Page) -> None:
+    pixels = np.asarray(degrade(render_pages(PLAN_A)[0].image, seed=1, level="scan"))
+    page = ocr_page(PageImage(1, pixels, 300.0), OcrOptions(correct=False, layout="tesseract"))
+    assert "KẾ HOẠCH" in page.text and "sửa chữa nhà ở" in page.text
+    with pytest.raises(ValueError, match="unknown layout"):
+        ocr_page(PageImage(1, pixels, 300.0), OcrOptions(layout="columns"))
+
+
+def test_a_blank_page_falls_back_to_tesseract_and_reads_nothing() -> None:
+    blank = np.full((1200, 900), 250, np.uint8)
+    assert detect.detect_lines(blank) == []
+    assert ocr_page(PageImage(1, blank, 300.0), OcrOptions(correct=False)).lines == []
+
+
+def _line(text: str, confidence: float, top: int = 0) -> Line:
+    words = [Word(part, confidence, Box(100 * k, top, 90, 40))
+             for k, part in enumerate(text.split())]
+    return Line(words=words, box=Box.around(w.box for w in words), paragraph=0)
+
+
+def test_marks_read_as_letters_are_junk() -> None:
+    lines = [
+        _line("- Lưu: VT.", 92),  # text
+        _line("Số: 18/KH-UBND", 90),  # a number and a code
+        _line("TM. ỦY BAN NHÂN DÂN", 65),  # under a seal, still text
+        _line("‘ỳ —~ ;", 85),  # a seal's ring: no word reads
+        _line("Kế hoạch", 25),  # Tesseract unsure of it all
+        _line("ĩx] Bẹe Ƒ nhân", 55),  # mostly unreadable and doubted
+    ]
+    detect.flag_junk(lines)
+    assert [line.junk for line in lines] == [False, False, False, True, True, True]
+
+
+def test_junk_leaves_the_text_and_stays_in_the_json(tmp_path: Path) -> None:
+    lines = [_line("Nơi nhận:", 95, 0), _line("‘ỳ —~", 30, 60), _line("- Lưu: VT.", 95, 120)]
+    detect.flag_junk(lines)
+    ordered = reading_order.order_lines(lines, 2480)
+    assert ordered[-1].junk  # junk goes last, out of the flow of the text
+    page = Page(number=1, width=2480, height=3508, deskew_angle=0.0, lines=ordered)
+    document = Document(source=tmp_path / "a.png", pages=[page])
+    write_txt(document, tmp_path / "a.txt")
+    write_json(document, tmp_path / "a.json")
+    assert "‘ỳ" not in (tmp_path / "a.txt").read_text(encoding="utf-8")
+    record = json.loads((tmp_path / "a.json").read_text(encoding="utf-8"))
+    written = record["pages"][0]["lines"]
+    assert [line["junk"] for line in written] == [False, False, True]
+    assert written[2]["text"] == "‘ỳ —~"
+    assert "‘ỳ" not in record["pages"][0]["text"]
+
+
+def test_cli_layout_option(tmp_path: Path, png_a: Path) -> None:
+    runner = CliRunner()
+    refused = runner.invoke(main, ["ocr", str(png_a), "-o", str(tmp_path / "x"),
+                                   "--layout", "columns"])
+    assert refused.exit_code == 2
+    done = runner.invoke(main, ["ocr", str(png_a), "-o", str(tmp_path / "out"), "--layout",
+                                "tesseract", "--output-type", "none", "--jobs", "1"])
+    assert done.exit_code == 0, done.output
+    record = json.loads((tmp_path / "out" / "ke-hoach-a.json").read_text(encoding="utf-8"))
+    assert record["settings"]["layout"] == "tesseract"
+    assert "KẾ HOẠCH" in (tmp_path / "out" / "ke-hoach-a.txt").read_text(encoding="utf-8")
