@@ -2,33 +2,40 @@
 completes, the manifest kept so that a re-run picks up where a killed one stopped.
 
 Pages, not documents, are the unit of work, so one long PDF still keeps every core busy. The
-workers are a local process pool or, with a scheduler address, a Dask cluster; both are driven
-through the same ``concurrent.futures`` interface, so the two give identical outputs.
+workers are local processes (:mod:`pipeline.pool`) or, with a scheduler address, a Dask cluster;
+both are driven through the same small interface, so the two give identical outputs.
+
+Failures stay as small as they can: a page that cannot be read (damaged, missing from a PDF
+whose page count lies, its worker killed) fails that page; its document is written with the
+pages that were read and recorded as failed, and the pages read are kept (see
+``manifest.PageStore``) so that the next run reads only what is missing.
 """
 
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
-import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import Protocol
 
 from pipeline import ocr
 from pipeline.documents import DocumentSpec, find_documents
 from pipeline.errors import ClusterError, InputError, OutputError, VnplanError
 from pipeline.export import output_dir_lock, prepare_output_dir, remove_stale_temporaries
-from pipeline.manifest import Entry, FileFacts, Known, Manifest, content_sha256
+from pipeline.inputs import missing_pdf_pages
+from pipeline.manifest import Entry, FileFacts, Known, Manifest, PageStore, content_sha256
 from pipeline.models import BatchResult, Document, DocumentResult, Failure, Page
-from pipeline.pages import OcrOptions, PageOutcome, ocr_page_of, start_worker
+from pipeline.pages import OcrOptions, PageOutcome, ocr_page_of
 from pipeline.parse import parse_plan
+from pipeline.pool import local_pool, remove_abandoned_temp_dirs
+from pipeline.report import write_report
 from pipeline.selection import PageSelection
 from pipeline.tables import write_tables
 from pipeline.writers import OUTPUT_SUFFIXES, write_document_outputs
@@ -50,6 +57,8 @@ class BatchOptions:
 
 
 ProgressCallback = Callable[[int, int], None]  # (pages done, pages to do)
+MAX_REASONS = 3  # page failures a document's reason lists; more are counted
+INTERRUPTED = "interrupted while its outputs were written; run again"
 
 
 @dataclass
@@ -62,10 +71,10 @@ class _Job:
     sha256: str
     replaces: list[Entry]  # rows of documents this one takes the files of
     page_refs: list[tuple[Path, int]] = field(default_factory=list)  # (file, page in it)
-    selected: list[int] = field(default_factory=list)  # the positions to read (--pages)
+    selected: list[int] = field(default_factory=list)  # the positions wanted (--pages)
+    todo: list[int] = field(default_factory=list)  # those still to read (not kept from before)
     pages: dict[int, Page] = field(default_factory=dict)  # by position in the document
     errors: list[str] = field(default_factory=list)
-    outstanding: int = 0
 
     @property
     def page_count(self) -> int:
@@ -81,9 +90,9 @@ def run_batch(
 ) -> BatchResult:
     """Process every input not already done into ``out_dir``; see the module docstring.
 
-    A bad document becomes a Failure and the batch goes on; only an unwritable output folder,
-    a missing Tesseract or model, or an unreachable cluster stops it, since every later
-    document would fail the same way.
+    A bad document or page becomes a Failure and the batch goes on; only an unwritable output
+    folder or manifest, a missing Tesseract or model, or an unreachable cluster stops it, since
+    every later document would fail the same way.
     """
     started = time.perf_counter()
     documents, problems = find_documents(inputs, batch.group, skip=out_dir)
@@ -91,6 +100,7 @@ def run_batch(
     prepare_output_dir(out_dir)
     with output_dir_lock(out_dir):
         remove_stale_temporaries(out_dir)
+        remove_abandoned_temp_dirs(tempfile.gettempdir())  # of runs killed before now
         _run(documents, out_dir, options, batch, on_progress, result)
     result.seconds = time.perf_counter() - started
     return result
@@ -102,18 +112,31 @@ def _run(
 ) -> None:
     """The batch proper, with the output folder held."""
     settings = _settings(options, batch.parse, batch.output_type)
+    store = PageStore(out_dir)
     with Manifest(out_dir) as manifest:
         jobs = _plan(documents, manifest, out_dir, settings, batch.force, result, options.pages)
-        if jobs:
+        for job in jobs:  # pages a killed or failed run finished are not read again
+            job.pages = store.load(job.sha256, settings, job.selected)
+            for position, page in job.pages.items():
+                page.source, page.source_page = job.page_refs[position - 1]
+            job.todo = [position for position in job.selected if position not in job.pages]
+        finish = partial(_finish, out_dir=out_dir, settings=settings, parse=batch.parse,
+                         manifest=manifest, result=result, output_type=batch.output_type,
+                         store=store)
+        for job in jobs:
+            if not job.todo:
+                finish(job)
+        if any(job.todo for job in jobs):
             ocr.check_tesseract(options.lang)
-            with _workers(batch) as (executor, slots):
-                for job, outcome in _process(jobs, executor, slots, options, on_progress):
+            with _workers(batch) as pool:
+                for job, outcome in _process(jobs, pool, options, on_progress, store, settings):
                     result.peak_worker_mb = max(result.peak_worker_mb, outcome.peak_memory_mb)
-                    if job.outstanding == 0:
-                        _finish(job, out_dir, settings, batch.parse, manifest, result,
-                                batch.output_type)
+                    if job is not None:
+                        finish(job)
+        store.keep_only((e.sha256, e.settings) for e in manifest.entries() if e.status == "failed")
         if batch.parse:
             _write_tables(manifest, out_dir)
+    write_report(out_dir)  # from the outputs and the manifest, as `vnplan report` does
 
 
 def _settings(options: OcrOptions, parse: bool, output_type: str = "pdfa") -> str:
@@ -176,12 +199,27 @@ def _plan(
             if not job.selected:
                 raise InputError(spec.source,
                                  f"none of its {job.page_count} pages is in --pages {pages}")
+            _drop_missing_pages(job)
         except InputError as error:
             job.errors.append(_reason(spec, error.path, error.reason))
-            _finish(job, out_dir, settings, False, manifest, result)
-            continue
+            job.selected = []
         jobs.append(job)
     return jobs
+
+
+def _drop_missing_pages(job: _Job) -> None:
+    """A PDF whose page count promises more pages than it has: the pages it has are read, and
+    what is missing is said once, not once per missing page."""
+    for path in dict.fromkeys(path for path, _ in job.page_refs):
+        missing = set(missing_pdf_pages(path))
+        if missing:
+            declared = sum(1 for file, _ in job.page_refs if file == path)
+            job.errors.append(_reason(
+                job.spec, path, f"declares {declared} pages, {declared - len(missing)} readable"
+            ))
+            job.selected = [position for position in job.selected
+                            if job.page_refs[position - 1] not in
+                            {(path, number) for number in missing}]
 
 
 def _reusable(entry: Entry, sha256: str, settings: str, out_dir: Path) -> bool:
@@ -234,35 +272,48 @@ def _retire(replaced: list[Entry], keep: list[str], manifest: Manifest, out_dir:
                     ) from error
 
 
+class _Pool(Protocol):
+    """Workers that read pages: submit them, then collect their outcomes as they come."""
+
+    slots: int  # pages it works on at once
+
+    def submit(self, key: int, path: Path, number: int, options: OcrOptions) -> None: ...
+
+    def completed(self) -> list[tuple[int, PageOutcome]]: ...
+
+
 @contextmanager
-def _workers(batch: BatchOptions) -> Iterator[tuple[Executor, int]]:
-    """The executor, and how many pages it can work on at once."""
+def _workers(batch: BatchOptions) -> Iterator[_Pool]:
     if batch.scheduler:
         yield from _dask_workers(batch.scheduler)
-        return
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["pipeline.pages"])
-    temp_dir = tempfile.mkdtemp(prefix="vnplan-run-")
-    executor = ProcessPoolExecutor(
-        batch.jobs, mp_context=context, initializer=start_worker,
-        initargs=(os.getpid(), temp_dir),
-    )
-    try:
-        yield executor, batch.jobs
-    except BaseException:
-        # Interrupted: stop now rather than after every queued page. Python 3.11's pool has
-        # no public way to stop running workers, so terminate its processes directly.
-        for process in list(getattr(executor, "_processes", {}).values()):
-            process.terminate()
-        executor.shutdown(wait=False, cancel_futures=True)
-        raise
     else:
-        executor.shutdown(wait=True)
-    finally:
-        shutil.rmtree(temp_dir, ignore_errors=True)  # page images of stopped workers too
+        with local_pool(batch.jobs) as pool:
+            yield pool
 
 
-def _dask_workers(address: str) -> Iterator[tuple[Executor, int]]:
+class _FuturesPool:
+    """A ``concurrent.futures`` executor (Dask's) as a _Pool. Dask reschedules the pages of a
+    lost worker itself; a page that keeps killing workers fails as an internal error."""
+
+    def __init__(self, executor: Executor, slots: int) -> None:
+        self.slots = slots
+        self._executor = executor
+        self._running: dict[Future, tuple[int, Path, int]] = {}
+
+    def submit(self, key: int, path: Path, number: int, options: OcrOptions) -> None:
+        future = self._executor.submit(ocr_page_of, path, number, options)
+        self._running[future] = (key, path, number)
+
+    def completed(self) -> list[tuple[int, PageOutcome]]:
+        finished, _ = wait(self._running, return_when=FIRST_COMPLETED)
+        outcomes = []
+        for future in finished:
+            key, path, number = self._running.pop(future)
+            outcomes.append((key, _outcome(future, path, number)))
+        return outcomes
+
+
+def _dask_workers(address: str) -> Iterator[_Pool]:
     try:
         from distributed import Client
     except ImportError as error:  # pragma: no cover - distributed is a dependency
@@ -275,52 +326,56 @@ def _dask_workers(address: str) -> Iterator[tuple[Executor, int]]:
             "check `dask scheduler` is running there"
         ) from error
     try:
-        yield client.get_executor(pure=False), max(sum(client.nthreads().values()), 1)
+        yield _FuturesPool(client.get_executor(pure=False),
+                           max(sum(client.nthreads().values()), 1))
     finally:
         client.close()
 
 
 def _process(
     jobs: list[_Job],
-    executor: Executor,
-    slots: int,
+    pool: _Pool,
     options: OcrOptions,
     on_progress: ProgressCallback | None,
-) -> Iterator[tuple[_Job, PageOutcome]]:
+    store: PageStore,
+    settings: str,
+) -> Iterator[tuple[_Job | None, PageOutcome]]:
     """Submit pages in document order, a few per worker ahead, and yield each outcome as it
-    comes, so documents complete (and are saved) early and memory stays bounded."""
-    total = sum(len(job.selected) for job in jobs)
-    tasks = ((job, position, *job.page_refs[position - 1]) for job in jobs
-             for position in job.selected)
-    ahead = 2 * slots  # every worker has its next page waiting
-    running: dict[Future, tuple[_Job, int, Path, int]] = {}
+    comes, with its document once that has all its pages, so documents complete (and are
+    saved) early and memory stays bounded. A page of a document of several is kept in
+    ``store`` until the document is done."""
+    tasks = [(job, position) for job in jobs for position in job.todo]
+    waiting = {id(job): len(job.todo) for job in jobs}  # pages still to come, per document
+    ahead = 2 * pool.slots  # every worker has its next page waiting
+    running: dict[int, tuple[_Job, int]] = {}
     done = 0
     if on_progress is not None:
-        on_progress(0, total)
+        on_progress(0, len(tasks))
+    queue = iter(enumerate(tasks))
     while True:
-        for task in tasks:
-            job, _, path, number = task
-            running[executor.submit(ocr_page_of, path, number, options)] = task
-            job.outstanding += 1
+        for key, (job, position) in queue:
+            pool.submit(key, *job.page_refs[position - 1], options)
+            running[key] = job, position
             if len(running) >= ahead:
                 break
         if not running:
             return
-        finished, _ = wait(running, return_when=FIRST_COMPLETED)
-        for future in finished:
-            job, position, path, number = running.pop(future)
-            job.outstanding -= 1
-            outcome = _outcome(future, path, number)
+        for key, outcome in pool.completed():
+            job, position = running.pop(key)
+            path, number = job.page_refs[position - 1]
+            waiting[id(job)] -= 1
             if outcome.page is not None:
                 page = outcome.page  # numbered in its file: number it in the document
                 page.source, page.source_page, page.number = path, number, position
                 job.pages[position] = page
+                if len(job.selected) > 1:
+                    store.save(job.sha256, settings, position, page)
             elif outcome.error is not None:
                 job.errors.append(_reason(job.spec, path, outcome.error))
             done += 1
             if on_progress is not None:
-                on_progress(done, total)
-            yield job, outcome
+                on_progress(done, len(tasks))
+            yield (job if waiting[id(job)] == 0 else None), outcome
 
 
 def _outcome(future: Future, path: Path, number: int) -> PageOutcome:
@@ -329,43 +384,81 @@ def _outcome(future: Future, path: Path, number: int) -> PageOutcome:
         return future.result()
     except VnplanError:
         raise  # Tesseract or a model missing on the worker: every page would fail alike
-    except BrokenProcessPool:
-        reason = "the worker process died (out of memory or crashed); run again to retry"
-    except Exception as error:  # a bug, or a lost Dask worker: fail this page, keep the batch
+    except Exception as error:  # a bug, or a page that killed Dask workers: fail this page
         reason = f"internal error on page {number}: {type(error).__name__}: {error}"
     return PageOutcome(path, number, None, reason, 0.0)
 
 
 def _finish(
     job: _Job, out_dir: Path, settings: str, parse: bool, manifest: Manifest, result: BatchResult,
-    output_type: str = "none",
+    output_type: str, store: PageStore,
 ) -> None:
-    """Write a completed document's outputs, then record it: done only once they are in place."""
-    if job.errors:
-        reason = "; ".join(dict.fromkeys(job.errors))
-        result.failures.append(Failure(job.spec.source, reason))
-        manifest.record(_entry(job, settings, "failed", reason, [], None))
-        return
-    document = Document(job.spec.source, [job.pages[n] for n in sorted(job.pages)])
-    fields = parse_plan(document.text).to_dict() if parse else None
-    try:
-        (out_dir / job.stem).parent.mkdir(parents=True, exist_ok=True)  # ids are paths
-        outputs = write_document_outputs(
-            document, fields, out_dir, job.stem, settings=json.loads(settings)
-        )
+    """Write a completed document's outputs, then record it: done only once they are in place.
+
+    A document some of whose pages failed is written with the pages read and recorded as
+    failed, its pages kept for the next run, which reads only the pages that failed."""
+    outputs: list[Path] = []
+    fields = None
+    if job.pages:
+        document = Document(job.spec.source, [job.pages[n] for n in sorted(job.pages)])
+        fields = parse_plan(document.text).to_dict() if parse else None
+        # The id is claimed before any output is written: a run killed while writing them
+        # leaves a row that ties the files written to this document, so the next run redoes
+        # it under the same id instead of taking them for the user's and choosing "<id>-2".
+        manifest.record(_entry(job, settings, "failed", INTERRUPTED, [], None))
+        try:
+            (out_dir / job.stem).parent.mkdir(parents=True, exist_ok=True)  # ids are paths
+            outputs = write_document_outputs(
+                document, fields, out_dir, job.stem, settings=json.loads(settings)
+            )
+        except OSError as error:
+            raise OutputError(
+                f"{out_dir}: cannot write outputs ({error.strerror or error})"
+            ) from error
         if output_type != "none":
-            outputs.append(out_dir / f"{job.stem}.pdf")
-            write_pdf(document, outputs[-1], output_type)
-    except OSError as error:
-        raise OutputError(f"{out_dir}: cannot write outputs ({error.strerror or error})") from error
-    except InputError as error:  # OCRmyPDF could not make a PDF of these pages
-        result.failures.append(Failure(job.spec.source, error.reason))
-        manifest.record(_entry(job, settings, "failed", error.reason, [], None))
-        return
+            _write_pdf(document, out_dir / f"{job.stem}.pdf", output_type, job, outputs)
     names = [path.relative_to(out_dir).as_posix() for path in outputs]
+    if job.errors:
+        reason = _failure_reason(job)
+        result.failures.append(Failure(job.spec.source, reason))
+        manifest.record(_entry(job, settings, "failed", reason, names, None))
+        return
     manifest.record(_entry(job, settings, "done", None, names, fields))
+    store.discard(job.sha256, settings)
     _retire(job.replaces, names, manifest, out_dir)
-    result.done.append(DocumentResult(job.spec.source, len(document.pages), outputs))
+    result.done.append(DocumentResult(job.spec.source, len(job.pages), outputs))
+
+
+def _write_pdf(
+    document: Document, path: Path, output_type: str, job: _Job, outputs: list[Path]
+) -> None:
+    """The searchable PDF, added to ``outputs``; a PDF that cannot be made from these pages
+    fails the document, not the batch."""
+    try:
+        write_pdf(document, path, output_type)
+    except InputError as error:  # OCRmyPDF could not make a PDF of these pages
+        job.errors.append(error.reason)
+    except OSError as error:
+        if error.errno is not None:  # the file system's: every document would fail
+            raise OutputError(
+                f"{path.parent}: cannot write outputs ({error.strerror or error})"
+            ) from error
+        job.errors.append(f"cannot make its PDF ({error})")  # an input it could not decode
+    else:
+        outputs.append(path)
+
+
+def _failure_reason(job: _Job) -> str:
+    """One line: the first few distinct reasons, how many more, and what was written."""
+    reasons = list(dict.fromkeys(job.errors))
+    reason = "; ".join(reasons[:MAX_REASONS])
+    if len(reasons) > MAX_REASONS:
+        reason += f"; and {len(reasons) - MAX_REASONS} more"
+    if len(job.pages) > 1:
+        reason += f"; the {len(job.pages)} pages read are written"
+    elif job.pages:
+        reason += "; the page read is written"
+    return reason
 
 
 def _entry(

@@ -18,6 +18,7 @@ class ExitCode(IntEnum):
     output_error = 4  # the output location cannot be written
     cluster_unreachable = 5  # --scheduler names a Dask scheduler that cannot be reached
     output_busy = 6  # another vnplan run is writing into the same output folder
+    manifest_unusable = 7  # OUT/manifest.sqlite is damaged, foreign or from a newer vnplan
     interrupted = 130  # Ctrl-C
 
 
@@ -44,6 +45,13 @@ class MissingDependencyError(VnplanError):
 
 class OutputError(VnplanError):
     exit_code = ExitCode.output_error
+
+
+class ManifestError(OutputError):
+    """The output folder's manifest cannot be used as it is: left untouched, so nothing the
+    user may want to recover is overwritten."""
+
+    exit_code = ExitCode.manifest_unusable
 
 
 class OutputBusyError(VnplanError):

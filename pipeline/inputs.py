@@ -83,6 +83,22 @@ def count_pages(path: Path) -> int:
         return getattr(image, "n_frames", 1)
 
 
+def missing_pdf_pages(path: Path) -> list[int]:
+    """Pages (1-based) a PDF's page count promises but its page tree does not hold (a /Count
+    of 100 over 10 pages): [] for a sound PDF and for any other file. Asks for each page's
+    size, which finds the page without parsing it."""
+    if not _is_pdf(path):
+        return []
+    with _open_pdf(path) as pdf:
+        missing = []
+        for index in range(len(pdf)):
+            try:
+                pdf.get_page_size(index)
+            except pypdfium2.PdfiumError:
+                missing.append(index + 1)
+        return missing
+
+
 def _is_pdf(path: Path) -> bool:
     try:
         with path.open("rb") as handle:
@@ -99,7 +115,7 @@ def _open_pdf(path: Path) -> Iterator[pypdfium2.PdfDocument]:
     try:
         pdf = pypdfium2.PdfDocument(path)
     except pypdfium2.PdfiumError as error:
-        raise InputError(path, _pdf_load_reason(error)) from error
+        raise InputError(path, _pdf_load_reason(path)) from error
     try:
         if len(pdf) == 0:
             raise InputError(path, "PDF has no pages")
@@ -113,11 +129,16 @@ def _read_pdf(path: Path, numbers: Container[int] | None) -> Iterator[PageImage]
         for index in range(len(pdf)):
             if numbers is not None and index + 1 not in numbers:
                 continue
-            page = pdf[index]
+            try:
+                page = pdf[index]
+            except pypdfium2.PdfiumError as error:
+                raise InputError(path, f"page {index + 1} cannot be read ({error})") from error
             try:
                 dpi = pdf_render_dpi(*page.get_size())
                 bitmap = page.render(scale=dpi / 72)
                 pixels = np.array(bitmap.to_pil().convert("RGB"))
+            except pypdfium2.PdfiumError as error:
+                raise InputError(path, f"page {index + 1} cannot be drawn ({error})") from error
             finally:
                 page.close()
             yield PageImage(number=index + 1, pixels=pixels, dpi=dpi)
@@ -132,12 +153,20 @@ def pdf_render_dpi(width_pt: float, height_pt: float) -> float:
     return PDF_DPI * (MAX_PDF_PIXELS / pixels) ** 0.5 * 0.999  # rounding up stays under
 
 
-def _pdf_load_reason(error: pypdfium2.PdfiumError) -> str:
-    code = getattr(error, "err_code", None)
-    if code == 0:  # PDFium refuses an empty page tree without naming an error
-        return "PDF has no pages"
-    if code == 4:
+def _pdf_load_reason(path: Path) -> str:
+    """Why PDFium could not open the file, asked of pikepdf (qpdf): PDFium's own error code is
+    a global that some failures leave as the last one set, so a PDF without pages read after a
+    password-protected one would be called password-protected too."""
+    import pikepdf  # only on this failure path
+
+    try:
+        with path.open("rb") as handle, pikepdf.open(handle) as pdf:  # any file name
+            if len(pdf.pages) == 0:
+                return "PDF has no pages"
+    except pikepdf.PasswordError:
         return "PDF is password-protected; remove the password and try again"
+    except (pikepdf.PdfError, OSError, ValueError, RuntimeError):
+        pass
     return "not a readable PDF (damaged or not a PDF)"
 
 
@@ -159,13 +188,15 @@ def _open_image(path: Path) -> Image.Image:
 def _read_image(path: Path, numbers: Container[int] | None) -> Iterator[PageImage]:
     with _open_image(path) as image:
         dpi = _declared_dpi(image)
+        several = getattr(image, "n_frames", 1) > 1
         for number, frame in enumerate(ImageSequence.Iterator(image), start=1):
             if numbers is not None and number not in numbers:
                 continue
             try:
                 pixels = to_uint8(frame)
             except (OSError, SyntaxError, ValueError) as error:
-                raise InputError(path, f"image data is damaged ({error})") from error
+                where = f"page {number}: " if several else ""
+                raise InputError(path, f"{where}image data is damaged ({error})") from error
             yield PageImage(number=number, pixels=pixels, dpi=dpi)
 
 

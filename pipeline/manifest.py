@@ -7,19 +7,27 @@ is what makes a re-run safe: done and unchanged means its outputs are complete.
 A row is a document, named by its id (``stem``: its outputs are DIR/<stem>.*). It is found
 again by its files' paths, or, when those are gone, by its content (the SHA-256 of its files),
 so an archive moved or renamed is not done again.
+
+Besides the manifest, DIR/.vnplan/pages/ keeps the finished pages of documents not yet done
+(:class:`PageStore`), so a long document killed mid-way continues where it stopped.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
+import shutil
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.errors import OutputError
+from pipeline import __version__
+from pipeline.errors import ManifestError, OutputError
+from pipeline.export import atomic_write_bytes
+from pipeline.models import Box, Line, Page, Word
 
 MANIFEST_NAME = "manifest.sqlite"
 VERSION = 2  # PRAGMA user_version; 0 is the first layout: one row per input file
@@ -39,6 +47,10 @@ CREATE TABLE IF NOT EXISTS documents (
 )
 """
 _COLUMNS = "stem, source, files, sha256, settings, status, pages, error, outputs, fields"
+_LAYOUT = {*_COLUMNS.split(", "), "finished"}
+_FIRST_LAYOUT = {"source", "stem", "size", "mtime_ns", "sha256", "settings", "status", "pages",
+                 "error", "outputs", "fields", "finished"}
+_FOREIGN = "restore it from a backup, or use another output folder"
 
 
 @dataclass(frozen=True)
@@ -98,22 +110,51 @@ class Manifest:
         try:
             # Autocommit: each statement is its own transaction unless BEGIN says otherwise.
             self._db = sqlite3.connect(self.path, isolation_level=None)
-            self._open()
-        except sqlite3.DatabaseError as error:
-            raise OutputError(
-                f"{self.path}: not a usable vnplan manifest ({error}); "
-                "use another output folder"
-            ) from error
+        except sqlite3.Error as error:
+            raise OutputError(f"{self.path}: cannot open the manifest ({error})") from error
+        try:
+            self._open(self._check())
+        except sqlite3.Error as error:
+            self._db.close()
+            raise self._error(error, "cannot open the manifest") from error
+        except BaseException:
+            self._db.close()
+            raise
 
-    def _open(self) -> None:
-        """Create the table, or bring a first-layout manifest to this one, in one transaction."""
+    def _check(self) -> bool:
+        """Refuse, before anything is written to it, a file that is not a manifest this vnplan
+        can use: not SQLite, damaged, another program's tables, a newer vnplan's. Whether it
+        must be made or brought to this layout (a current one is not written to at all)."""
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
         if version > VERSION:
-            self._db.close()
-            raise OutputError(
+            raise ManifestError(
                 f"{self.path}: made by a newer vnplan (manifest version {version}); "
                 "use that version or another output folder"
             )
+        if self._db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+            raise ManifestError(f"{self.path}: the manifest is damaged; {_FOREIGN}")
+        tables = sorted(name for (name,) in self._db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'"))
+        if not tables:
+            return True  # a new manifest
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(documents)")}
+        if tables != ["documents"] or columns not in (_LAYOUT, _FIRST_LAYOUT):
+            raise ManifestError(
+                f"{self.path}: not a vnplan manifest (tables: {', '.join(tables)}); {_FOREIGN}"
+            )
+        return columns == _FIRST_LAYOUT or version != VERSION
+
+    def _error(self, error: sqlite3.Error, doing: str) -> OutputError:
+        """A damaged database is the manifest's fault (ManifestError); a full disk or a
+        read-only file is the folder's (OutputError)."""
+        if getattr(error, "sqlite_errorcode", 0) & 0xFF in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+            return ManifestError(f"{self.path}: the manifest is damaged ({error}); {_FOREIGN}")
+        return OutputError(f"{self.path}: {doing} ({error})")
+
+    def _open(self, to_make: bool) -> None:
+        """Create the table, or bring a first-layout manifest to this one, in one transaction."""
+        if not to_make:
+            return
         self._db.execute("BEGIN IMMEDIATE")
         try:
             first_layout = self._db.execute(
@@ -155,15 +196,30 @@ class Manifest:
         self.close()
 
     def entries(self) -> Iterator[Entry]:
-        """Every row, in the order the documents were first recorded."""
-        rows = self._db.execute(f"SELECT {_COLUMNS} FROM documents ORDER BY rowid")
+        """Every row, in the order the documents were first recorded; a row whose JSON is
+        damaged stops the run before anything is written (ManifestError)."""
+        try:
+            rows = self._db.execute(f"SELECT {_COLUMNS} FROM documents ORDER BY rowid").fetchall()
+        except sqlite3.Error as error:
+            raise self._error(error, "cannot read the manifest") from error
         for stem, source, files, sha256, settings, status, pages, error, outputs, fields in rows:
-            yield Entry(
-                stem=stem, source=_from_text(source),
-                files=tuple(FileFacts(_from_text(p), size, t) for p, size, t in json.loads(files)),
-                sha256=sha256, settings=settings, status=status, pages=pages, error=error,
-                outputs=json.loads(outputs), fields=json.loads(fields) if fields else None,
-            )
+            try:
+                entry = Entry(
+                    stem=stem, source=_from_text(source),
+                    files=tuple(FileFacts(_from_text(p), int(size), int(t))
+                                for p, size, t in json.loads(files)),
+                    sha256=sha256, settings=settings, status=status, pages=pages, error=error,
+                    outputs=json.loads(outputs), fields=json.loads(fields) if fields else None,
+                )
+                if not (isinstance(entry.outputs, list)
+                        and all(isinstance(name, str) for name in entry.outputs)
+                        and isinstance(entry.fields, dict | None)):
+                    raise ValueError("not the JSON vnplan writes")
+            except (ValueError, TypeError, AttributeError) as failure:
+                raise ManifestError(
+                    f"{self.path}: the row of {stem!r} is damaged ({failure}); {_FOREIGN}"
+                ) from failure
+            yield entry
 
     def record(self, entry: Entry) -> None:
         """Insert or replace the document's row, keeping its first position in the order."""
@@ -173,7 +229,7 @@ class Manifest:
             json.dumps(entry.outputs, ensure_ascii=False),
             json.dumps(entry.fields, ensure_ascii=False) if entry.fields is not None else None,
         )
-        self._db.execute(
+        self._write(
             f"INSERT INTO documents ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(stem) DO UPDATE SET source=?, files=?, sha256=?, settings=?, "
             "status=?, pages=?, error=?, outputs=?, fields=?, finished=datetime('now')",
@@ -183,18 +239,27 @@ class Manifest:
     def repoint(self, stem: str, source: Path, files: Iterable[FileFacts]) -> None:
         """The document's files are now these (moved, renamed or touched): nothing else
         changes, its outputs included."""
-        self._db.execute(
+        self._write(
             "UPDATE documents SET source = ?, files = ? WHERE stem = ?",
             (_as_text(source), _files_json(files), stem),
         )
 
     def remove(self, entry: Entry) -> bool:
         """Delete the row if it still describes the same files; whether it did."""
-        cursor = self._db.execute(
+        cursor = self._write(
             "DELETE FROM documents WHERE stem = ? AND files = ?",
             (entry.stem, _files_json(entry.files)),
         )
         return cursor.rowcount > 0
+
+    def _write(self, statement: str, values: tuple) -> sqlite3.Cursor:
+        try:
+            return self._db.execute(statement, values)
+        except sqlite3.Error as error:  # a full disk, a manifest made read-only mid-run
+            raise self._error(error, "cannot record in the manifest") from error
+
+
+_SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26  # primary result codes of a damaged database
 
 
 def _files_json(files: Iterable[FileFacts]) -> str:
@@ -254,3 +319,103 @@ class Known:
         series gained a page or ``--group`` changed."""
         rows = {entry.stem: entry for path in paths for entry in self._by_path.get(path, [])}
         return [row for stem, row in rows.items() if besides is None or stem != besides.stem]
+
+
+STATE_DIR = ".vnplan"  # the folder's private state besides the manifest
+_PAGE_FORMAT = 1  # of a stored page's JSON: a page of another format or vnplan is read again
+_NOT_PAGE_SETTINGS = ("pages", "parse", "output_type")  # settings a page's reading ignores
+
+
+class PageStore:
+    """The finished pages of documents not yet done, one small JSON per page, so a long
+    document killed mid-way (or failed on one page) continues where it stopped instead of
+    from page 1. Kept in DIR/.vnplan/pages/<content hash>-<settings hash>/<position>.json: a
+    changed file or other settings never reuse a page; a document's pages are removed once it
+    is done."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.root = out_dir / STATE_DIR / "pages"
+
+    def folder(self, sha256: str, settings: str) -> Path:
+        """Where a document's pages are kept: by its content and the settings that shape how a
+        page is read (not which pages, the fields or the PDF: a re-run with another
+        ``--output-type`` or ``--pages`` reuses them)."""
+        try:
+            shaping = json.loads(settings)
+            for name in _NOT_PAGE_SETTINGS:
+                shaping.pop(name, None)
+            settings = json.dumps(shaping, sort_keys=True)
+        except (ValueError, AttributeError):
+            pass  # not the settings vnplan writes: taken as they are
+        return self.root / f"{sha256}-{hashlib.sha256(settings.encode()).hexdigest()[:16]}"
+
+    def load(self, sha256: str, settings: str, positions: Iterable[int]) -> dict[int, Page]:
+        """The stored pages among ``positions``; a page that cannot be read is left out (read
+        again), never an error."""
+        folder = self.folder(sha256, settings)
+        if not folder.is_dir():
+            return {}
+        pages: dict[int, Page] = {}
+        for position in positions:
+            try:
+                record = json.loads((folder / f"{position}.json").read_bytes())
+                if record["format"] == _PAGE_FORMAT and record["vnplan"] == __version__:
+                    pages[position] = _page_from_json(record["page"])
+            except (OSError, ValueError, TypeError, KeyError, AttributeError):
+                continue
+        return pages
+
+    def save(self, sha256: str, settings: str, position: int, page: Page) -> None:
+        folder = self.folder(sha256, settings)
+        record = {"format": _PAGE_FORMAT, "vnplan": __version__, "page": _page_to_json(page)}
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(folder / f"{position}.json", json.dumps(record).encode("ascii"))
+        except OSError as error:
+            raise OutputError(
+                f"{folder}: cannot keep a finished page ({error.strerror})"
+            ) from error
+
+    def discard(self, sha256: str, settings: str) -> None:
+        """The document is done: its pages are no longer needed."""
+        shutil.rmtree(self.folder(sha256, settings), ignore_errors=True)
+        self._tidy()
+
+    def keep_only(self, keys: Iterable[tuple[str, str]]) -> None:
+        """Remove the pages of every document but these (sha256, settings): those of files
+        since changed, removed or done with other settings."""
+        wanted = {self.folder(sha256, settings).name for sha256, settings in keys}
+        if self.root.is_dir():
+            for folder in self.root.iterdir():
+                if folder.name not in wanted:
+                    shutil.rmtree(folder, ignore_errors=True)
+        self._tidy()
+
+    def _tidy(self) -> None:
+        """No empty state folder left in the user's output folder."""
+        for folder in (self.root, self.root.parent):
+            try:
+                folder.rmdir()
+            except OSError:
+                return  # not empty, or not there
+
+
+_PAGE_LOCAL = ("source", "source_page")  # where the page came from: set by the batch
+
+
+def _page_to_json(page: Page) -> dict:
+    record = dataclasses.asdict(page)
+    for name in _PAGE_LOCAL:
+        del record[name]
+    return record
+
+
+def _page_from_json(record: dict) -> Page:
+    """The page as stored; a field missing or unknown (another layout of Page) is a
+    TypeError."""
+    lines = [
+        Line(**{**line, "box": Box(**line["box"]),
+                "words": [Word(**{**word, "box": Box(**word["box"])}) for word in line["words"]]})
+        for line in record.pop("lines")
+    ]
+    return Page(**record, lines=lines)

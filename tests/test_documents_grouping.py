@@ -264,7 +264,7 @@ def test_a_manifest_of_a_newer_vnplan_is_refused(tmp_path: Path) -> None:
         db.execute("PRAGMA user_version = 99")
     db.close()
     code, output = _run(str(scan), "-o", str(out))
-    assert code == ExitCode.output_error
+    assert code == ExitCode.manifest_unusable
     assert output.count("\n") == 1 and "made by a newer vnplan" in output
 
 

@@ -1,0 +1,252 @@
+"""Local worker processes that each read one page at a time, so the pool knows which page each
+one is on.
+
+``concurrent.futures``' process pool only knows that it is broken when a worker dies (the OOM
+killer, a crash in a native library): every page in flight fails, the healthy workers' too, and
+the pool is gone. Here each worker has a pipe of its own and one page at a time, so a dead
+worker fails the page it was reading and nothing else, and a new worker takes its place while
+the others go on.
+
+Workers start from a forkserver that has imported :mod:`pipeline.pages` once, and leave when the
+parent does (see ``pages.start_worker``). Their temporary files (Tesseract's page images) go to
+the run's own folder, removed when the run ends; one that a killed run left behind is removed by
+the next run of any output folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import multiprocessing
+import os
+import shutil
+import signal
+import tempfile
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+
+from pipeline.errors import VnplanError
+from pipeline.pages import OcrOptions, PageOutcome, ocr_page_of, start_worker
+
+RUN_TEMP_PREFIX = "vnplan-run-"
+# Tests only (tests/test_reliability.py): "<file name>:<page>" makes the worker reading that
+# page SIGKILL itself, as the OOM killer would.
+KILL_AT_VARIABLE = "VNPLAN_TEST_KILL_WORKER_AT"
+
+
+@dataclass
+class _Worker:
+    process: BaseProcess
+    connection: Connection
+    task: tuple[int, Path, int] | None = None  # (key, file, page) it is reading
+
+
+class LocalPool:
+    """``jobs`` worker processes; ``submit`` pages, then ``completed`` gives their outcomes."""
+
+    def __init__(self, jobs: int, temp_dir: str) -> None:
+        self.slots = jobs
+        self._context = multiprocessing.get_context("forkserver")
+        self._context.set_forkserver_preload(["pipeline.pool"])
+        self._temp_dir = temp_dir
+        self._queue: deque[tuple[int, Path, int, OcrOptions]] = deque()
+        self._workers: list[_Worker] = []
+        try:
+            for _ in range(jobs):
+                self._workers.append(self._start())
+        except BaseException:
+            self.terminate()
+            raise
+
+    def _start(self) -> _Worker:
+        ours, theirs = self._context.Pipe()
+        process = self._context.Process(
+            target=_serve, args=(theirs, os.getpid(), self._temp_dir), name="vnplan-worker"
+        )
+        process.start()
+        theirs.close()  # the worker's end: held only by the worker, so its death closes it
+        return _Worker(process, ours)
+
+    def submit(self, key: int, path: Path, number: int, options: OcrOptions) -> None:
+        """Read page ``number`` of ``path``; its outcome comes back from ``completed`` under
+        ``key``."""
+        self._queue.append((key, path, number, options))
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        for index, worker in enumerate(self._workers):
+            while worker.task is None and self._queue:
+                key, path, number, options = self._queue[0]
+                try:
+                    worker.connection.send((path, number, options))
+                except OSError:  # died while idle: replace it, the page goes to the new one
+                    worker = self._replace(index)
+                    continue
+                self._queue.popleft()
+                worker.task = (key, path, number)
+
+    def completed(self) -> list[tuple[int, PageOutcome]]:
+        """Wait for at least one page to be done, and give (key, outcome) of each that is.
+
+        A worker that died fails its page, with how it ended, and is replaced; a VnplanError
+        from a worker (Tesseract or a model missing) is raised here.
+        """
+        busy = [worker for worker in self._workers if worker.task is not None]
+        if not busy and not self._queue:
+            return []
+        ready = set(wait([w.connection for w in busy]
+                         + [w.process.sentinel for w in self._workers]))
+        outcomes: list[tuple[int, PageOutcome]] = []
+        for index, worker in enumerate(list(self._workers)):
+            dead = worker.process.sentinel in ready
+            if worker.task is not None and (worker.connection in ready or dead):
+                reply = self._receive(worker) if worker.connection.poll() else None
+                if reply is not None:  # its answer, sent before it died if it did
+                    outcomes.append(reply)
+            if dead:
+                if worker.task is not None:  # died on its page, before it could answer
+                    outcomes.append(_died(worker))
+                self._replace(index)
+        self._dispatch()
+        return outcomes
+
+    def _receive(self, worker: _Worker) -> tuple[int, PageOutcome] | None:
+        """The worker's answer, or None when it died before giving one."""
+        try:
+            kind, value = worker.connection.recv()
+        except (EOFError, OSError):
+            return None
+        assert worker.task is not None
+        key, path, number = worker.task
+        worker.task = None
+        if kind == "error":
+            raise value
+        if kind == "bug":  # a bug: fail this page, keep the batch
+            return key, PageOutcome(path, number, None, f"internal error on page {number}: {value}",
+                                    0.0)
+        return key, value
+
+    def _replace(self, index: int) -> _Worker:
+        old = self._workers[index]
+        old.process.join()
+        old.connection.close()
+        self._workers[index] = self._start()
+        return self._workers[index]
+
+    def close(self) -> None:
+        """Let every worker finish and leave."""
+        for worker in self._workers:
+            with contextlib.suppress(OSError):
+                worker.connection.send(None)
+        for worker in self._workers:
+            worker.process.join()
+            worker.connection.close()
+
+    def terminate(self) -> None:
+        """Stop every worker now (Ctrl-C, SIGTERM, an error that stops the batch)."""
+        for worker in self._workers:
+            if worker.process.is_alive():
+                worker.process.terminate()
+        for worker in self._workers:
+            worker.process.join(timeout=10)
+            worker.connection.close()
+
+
+def _died(worker: _Worker) -> tuple[int, PageOutcome]:
+    assert worker.task is not None
+    key, path, number = worker.task
+    worker.process.join()
+    code = worker.process.exitcode or 0
+    if code == -signal.SIGKILL:
+        how = "killed by signal 9, as when memory runs out"
+    elif code < 0:
+        how = f"killed by signal {-code}"
+    else:
+        how = f"exit code {code}"
+    reason = f"the worker process died ({how}) while reading page {number}; run again to retry"
+    return key, PageOutcome(path, number, None, reason, 0.0)
+
+
+def _serve(connection: Connection, parent_pid: int, temp_dir: str) -> None:
+    """A worker: read the pages it is sent, one at a time, until told to stop."""
+    start_worker(parent_pid, temp_dir)
+    kill_at = os.environ.get(KILL_AT_VARIABLE)
+    while True:
+        try:
+            task = connection.recv()
+        except (EOFError, OSError):
+            return  # the parent is gone
+        if task is None:
+            return
+        path, number, options = task
+        if kill_at == f"{path.name}:{number}":
+            os.kill(os.getpid(), signal.SIGKILL)
+        try:
+            reply: tuple[str, object] = ("page", ocr_page_of(path, number, options))
+        except VnplanError as error:
+            reply = ("error", error)
+        except Exception as error:  # a bug: reported as this page's failure
+            reply = ("bug", f"{type(error).__name__}: {error}")
+        connection.send(reply)
+
+
+@contextmanager
+def local_pool(jobs: int) -> Iterator[LocalPool]:
+    """The pool in its run's temporary folder; stopped at once if the batch is interrupted."""
+    with run_temp_dir() as temp_dir:
+        pool = LocalPool(jobs, temp_dir)
+        try:
+            yield pool
+        except BaseException:
+            pool.terminate()
+            raise
+        else:
+            pool.close()
+
+
+@contextmanager
+def run_temp_dir() -> Iterator[str]:
+    """A temporary folder for the run, locked (flock) for as long as the run lives: removed when
+    it ends and, after a SIGKILL or a power cut, by the next run (``remove_abandoned_temp_dirs``
+    removes every such folder no run holds)."""
+    base = tempfile.gettempdir()
+    while True:
+        path = tempfile.mkdtemp(prefix=RUN_TEMP_PREFIX, dir=base)
+        handle = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # another run is removing it as abandoned: take another
+            os.close(handle)
+            continue
+        if os.fstat(handle).st_nlink > 0:  # not removed before we held it
+            break
+        os.close(handle)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)  # page images of stopped workers too
+        os.close(handle)
+
+
+def remove_abandoned_temp_dirs(base: str) -> None:
+    """Remove the run folders in ``base`` that no living run holds: those of killed runs."""
+    for path in Path(base).glob(f"{RUN_TEMP_PREFIX}*"):
+        try:
+            if path.is_symlink() or not path.is_dir() or path.stat().st_uid != os.getuid():
+                continue
+            handle = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            continue  # a run is using it
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+        finally:
+            os.close(handle)
