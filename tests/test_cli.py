@@ -47,10 +47,11 @@ def test_directory_is_searched_recursively(
     result = runner.invoke(main, ["run", str(folder), "-o", str(out)])
     assert result.exit_code == 0, result.output
     documents = [f"{stem}{suffix}" for stem in ("a", "2024/quy-2/b")  # the tree mirrored
-                 for suffix in (".json", ".raw.txt", ".txt", ".alto.xml", ".hocr", ".pdf")]
+                 for suffix in (".json", ".raw.txt", ".txt", ".alto.xml", ".hocr", ".pdf",
+                                ".html", ".pages/page-1.jpg")]
     tables = [f"{name}.csv" for name in ("plans", *LISTS)]
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == sorted(
-        [*documents, *tables, "manifest.sqlite", ".vnplan.lock"]
+        [*documents, *tables, "manifest.sqlite", ".vnplan.lock", "index.html"]
     )
     assert "bảo hiểm y tế" in (out / "2024" / "quy-2" / "b.txt").read_text(encoding="utf-8")
     assert "2 documents, 2 pages, 0 failed" in result.output

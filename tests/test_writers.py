@@ -49,7 +49,7 @@ def test_the_batch_writes_alto_beside_the_texts_and_json(batch_out: Path) -> Non
 
 def test_json_records_how_it_was_made(batch_out: Path, _pixels_a: np.ndarray) -> None:
     record = json.loads((batch_out / "ke-hoach-a.json").read_text(encoding="utf-8"))
-    assert record["schema_version"] == 2
+    assert record["schema_version"] == 3
     assert record["vnplan_version"] == __version__
     settings = record["settings"]
     assert settings["lang"] == "vie" and settings["correct"] is True
