@@ -3,9 +3,10 @@ SHELL := /bin/bash
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 VNPLAN := $(VENV)/bin/vnplan
-# ghostscript: OCRmyPDF's PDF/A conversion when pikepdf's own cannot make the file PDF/A
+# ghostscript: OCRmyPDF's PDF/A conversion when pikepdf's own cannot make the file PDF/A;
+# chromium: the review report's browser tests (tests/test_report.py)
 APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng poppler-utils fonts-liberation2 \
-	ghostscript
+	ghostscript chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 MODEL := pipeline/data/syllable_lm.npz
@@ -60,10 +61,14 @@ demo: venv
 
 eval: venv model
 	$(PYTHON) -m pipeline.evaluation.ocr_eval
+	$(PYTHON) -m pipeline.evaluation.layout_eval
 	$(PYTHON) -m pipeline.evaluation.cleanup_eval
 	$(PYTHON) -m pipeline.evaluation.restore_eval
+	$(PYTHON) -m pipeline.evaluation.genre_eval
+	$(PYTHON) -m pipeline.evaluation.adapt_eval
 	$(PYTHON) -m pipeline.evaluation.ocr_repair_eval
 	$(PYTHON) -m pipeline.evaluation.realword_eval
+	$(PYTHON) -m pipeline.evaluation.photo_eval --layout tesseract
 	$(PYTHON) -m pipeline.evaluation.fields_eval
 	$(PYTHON) -m pipeline.evaluation.fields_scan_eval
 
@@ -75,6 +80,7 @@ channel: venv
 bench: venv model
 	$(PYTHON) -m pipeline.evaluation.restore_bench
 	$(PYTHON) -m pipeline.evaluation.batch_bench
+	$(PYTHON) -m pipeline.evaluation.report_bench
 
 samples: venv
 	$(VNPLAN) synth samples/*.txt -o samples/scans

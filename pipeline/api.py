@@ -9,16 +9,39 @@ resumable, with outputs and tables in a folder; ``restore_text`` and ``parse_pla
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pipeline.batch import BatchOptions, ProgressCallback, available_cores, run_batch
 from pipeline.documents import DocumentSpec, find_documents
+from pipeline.errors import InputError
 from pipeline.export import prepare_output_dir
 from pipeline.inputs import discover
+from pipeline.manifest import MANIFEST_NAME, Manifest
+from pipeline.models import Document
 from pipeline.pages import OcrOptions, ocr_document, ocr_page
 from pipeline.parse import parse_plan
 from pipeline.restore import restore_text
+from pipeline.writers.json import read_json
 
 __all__ = [
     "BatchOptions", "DocumentSpec", "OcrOptions", "ProgressCallback", "available_cores",
     "discover", "find_documents", "ocr_document", "ocr_page", "parse_plan", "prepare_output_dir",
-    "restore_text", "run_batch",
+    "restore_text", "run_batch", "run_documents",
 ]
+
+
+def run_documents(out_dir: Path) -> list[Document]:
+    """The documents a batch wrote into ``out_dir``, read back from their JSON (done ones, and
+    the pages written of failed ones); InputError when it is not a batch's output folder."""
+    if not (out_dir / MANIFEST_NAME).is_file():
+        raise InputError(out_dir, f"no {MANIFEST_NAME}: not the output folder of a vnplan batch")
+    documents = []
+    with Manifest(out_dir) as manifest:
+        for entry in manifest.entries():
+            if f"{entry.stem}.json" in entry.outputs:
+                try:
+                    documents.append(read_json(out_dir / f"{entry.stem}.json").document)
+                except (OSError, ValueError, KeyError, TypeError) as error:
+                    raise InputError(out_dir / f"{entry.stem}.json",
+                                     f"cannot be read ({error})") from error
+    return documents

@@ -23,9 +23,19 @@ from pipeline.errors import (
 from pipeline.export import atomic_write_text
 from pipeline.inputs import read_text
 from pipeline.models import BatchResult
+from pipeline.pages import LAYOUTS
 from pipeline.parse.commands import parse_command
 from pipeline.preprocess import STEPS
-from pipeline.restore import MODES, ModelMissingError, load_language_model, restore_text
+from pipeline.report import rebuild_report
+from pipeline.restore import (
+    MODES,
+    LanguageModel,
+    ModelMissingError,
+    candidate_index,
+    load_language_model,
+    restore_text,
+)
+from pipeline.restore.adapt import adapt, confident_lines, ocr_lines
 from pipeline.restore.build import DEFAULT_MODEL_PATH, DICTIONARIES, BuildConfig, build_default
 from pipeline.restore.channel import DEFAULT_CHANNEL_PATH
 from pipeline.restore.channel_build import build_channels
@@ -51,6 +61,11 @@ def ocr_options(function):
             click.option("--psm", default=3, show_default=True, type=click.IntRange(3, 13),
                          help="Tesseract page segmentation mode, 3-13 (0-2 read no text, or "
                               "need orientation data that is not installed)."),
+            click.option("--layout", type=click.Choice(LAYOUTS), default="detector",
+                         show_default=True,
+                         help="How lines are found: a text-line detector, then Tesseract on "
+                              "each line (--psm unused); or Tesseract's own layout analysis, "
+                              "also used on a page that defeats the detector."),
             click.option("--no-clean", is_flag=True,
                          help="Skip the OpenCV cleanup (deskew, binarisation)."),
             click.option("--raw", is_flag=True,
@@ -112,7 +127,7 @@ def _ocr_settings(settings: dict) -> api.OcrOptions:
         lang=settings["lang"], psm=settings["psm"], clean=not settings["no_clean"],
         raw=settings["raw"], correct=not settings["no_correct"], steps=settings["steps"],
         debug_dir=settings["debug_dir"], timeout=settings["page_timeout"],
-        force_ocr=settings["force_ocr"], pages=settings["pages"],
+        force_ocr=settings["force_ocr"], pages=settings["pages"], layout=settings["layout"],
         lm=settings["lm"].resolve() if settings["lm"] else None,  # workers may run elsewhere
     )
 
@@ -263,6 +278,26 @@ def _finish(result: BatchResult, *, summary: bool) -> None:
         sys.exit(int(ExitCode.input_failed))
 
 
+@main.command("report")
+@click.argument("out_dir", metavar="OUT", type=click.Path(path_type=Path))
+def report_command(out_dir: Path) -> None:
+    """Rebuild the review report of a batch in OUT, from its outputs.
+
+    Writes OUT/index.html (every document: status, pages, word confidence, corrected and
+    doubted words, main fields; sortable and filterable) and each document's review page
+    OUT/<name>.html (its pages with the words drawn over them, the text, the fields linked to
+    the lines they were read from), with reduced page images in OUT/<name>.pages/, made from
+    the scans while they can still be read. Static files: open index.html in any browser.
+    """
+    report = rebuild_report(out_dir)
+    for note in report.notes:
+        click.echo(f"vnplan: warning: {note}", err=True)
+    failed = sum(row.status != "done" for row in report.rows)
+    where = report.index or "no index"
+    click.echo(f"{where}: {len(report.rows)} documents ({failed} failed), "
+               f"{report.pages_written} review pages written", err=True)
+
+
 @main.command("synth")
 @click.argument(
     "texts", nargs=-1, required=True,
@@ -332,8 +367,18 @@ def restore_command(source: str, output: str, model: Path | None, mode: str) -> 
     if source != "-" and output != "-" and Path(source).resolve() == Path(output).resolve():
         raise click.UsageError("OUTPUT must differ from INPUT (the input is never overwritten)")
     text = read_text(source, MAX_TEXT_BYTES)
+    lm = _load_model(model)
     try:
-        lm = load_language_model(model)
+        restored = restore_text(text, lm, mode)
+    except ModelMissingError as error:
+        raise MissingDependencyError(str(error)) from error
+    _write_text(output, restored)
+
+
+def _load_model(model: Path | None) -> LanguageModel:
+    """The syllable model at ``model`` (None: the shipped one), or the error to tell."""
+    try:
+        return load_language_model(model)
     except ModelMissingError as error:
         raise MissingDependencyError(str(error)) from error
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
@@ -341,11 +386,6 @@ def restore_command(source: str, output: str, model: Path | None, mode: str) -> 
             model or DEFAULT_MODEL_PATH,
             f"not a usable syllable language model ({error}); rebuild it with `vnplan lm build`",
         ) from error
-    try:
-        restored = restore_text(text, lm, mode)
-    except ModelMissingError as error:
-        raise MissingDependencyError(str(error)) from error
-    _write_text(output, restored)
 
 
 @main.group("lm")
@@ -362,16 +402,47 @@ def lm_build_command(output: Path) -> None:
 
 
 @lm_group.command("train")
-@click.option("--corpus", required=True,
-              type=click.Path(exists=True, file_okay=False, path_type=Path),
+@click.option("--corpus", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder of your own correctly accented .txt documents.")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to save the adapted model.")
-def lm_train_command(corpus: Path, output: Path) -> None:
-    """Adapt the model to your documents: the base sources plus CORPUS weighted up."""
-    if not any(corpus.rglob("*.txt")):
-        raise click.UsageError(f"no .txt files under {corpus}")
-    _build(output, corpus)
+@click.option("--from-run", "run_dir",
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Output folder of a `vnplan run`: learn from the lines its OCR was sure of.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to save the adapted model (with --from-run: RUN/lm.npz by default).")
+def lm_train_command(corpus: Path | None, run_dir: Path | None, output: Path | None) -> None:
+    """Adapt the model to your documents: the base sources plus CORPUS weighted up, or plus
+    the confidently read lines of a batch at the weight that restores its held-out lines
+    best. Use the model with `--lm` on `restore`, `ocr` and `run`."""
+    if (corpus is None) == (run_dir is None):
+        raise click.UsageError("give one of --corpus DIR and --from-run OUT")
+    if corpus is not None:
+        if output is None:
+            raise click.UsageError("--corpus needs -o MODEL")
+        if not any(corpus.rglob("*.txt")):
+            raise click.UsageError(f"no .txt files under {corpus}")
+        _build(output, corpus)
+        return
+    assert run_dir is not None
+    output = output or run_dir / "lm.npz"
+    start = time.perf_counter()
+    documents = api.run_documents(run_dir)
+    known = candidate_index(_load_model(None)).abbreviation_known
+    lines = confident_lines(ocr_lines(documents), known)
+    try:
+        adapted = adapt(lines)
+    except ValueError as error:
+        raise InputError(run_dir, f"cannot adapt the model: {error}") from error
+    try:
+        adapted.model.save(output)
+    except OSError as error:
+        raise OutputError(f"{output}: {error.strerror or error}") from error
+    click.echo(
+        f"{output}: adapted to {adapted.taught} confident lines of {len(documents)} documents, "
+        f"weight {adapted.weight}; held-out lines restored {adapted.accuracy[0]:.4f} by the "
+        f"base model, {adapted.accuracy[adapted.weight]:.4f} by this one "
+        f"({time.perf_counter() - start:.1f} s)",
+        err=True,
+    )
 
 
 def _build(output: Path, corpus: Path | None) -> None:

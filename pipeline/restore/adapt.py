@@ -11,10 +11,12 @@ same batch, by how well the model puts their stripped marks back.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from rapidfuzz.distance import Levenshtein
+
+from pipeline.models import Document
 
 from .align import core
 from .build import BuildConfig, TextSource, build_model, dictionary_sources, general_sources
@@ -57,6 +59,19 @@ def confident_lines(
                for w in words):
             taught.append(unicodedata.normalize("NFC", " ".join(w.text for w in words)))
     return taught
+
+
+def ocr_lines(documents: Iterable[Document]) -> Iterator[list[WordReading]]:
+    """Each line the OCR read, as it read it (before correction), leaving out pages whose text
+    came from a PDF's own layer and lines flagged as a seal's or a signature's marks."""
+    for document in documents:
+        for page in document.pages:
+            if page.text_source != "ocr":
+                continue
+            for line in page.lines:
+                if not line.junk:
+                    yield [WordReading(w.corrected_from or w.text, w.confidence)
+                           for w in line.words]
 
 
 def _plausible(text: str, is_abbreviation: Callable[[str], bool]) -> bool:
