@@ -516,6 +516,19 @@ def test_a_motto_damaged_by_ocr_stays_out_of_the_issuer():
     assert (fields.doc_number, fields.date) == ("15/KH-UBND", "2025-03-02")
 
 
+def test_a_number_line_whose_number_ocr_lost_is_not_a_body():
+    """"Số:" labels the number line (Decree 30); with its slash or digits unread it must not
+    become a body named "Sở"."""
+    text = (
+        "ỦY BAN NHÂN DÂN\nXÃ HÒA BÌNH\nSố: KH-UBND\n\n"
+        "Hòa Bình, ngày 5 tháng 4 năm 2024\n\nKẾ HOẠCH\nSửa nhà cho hộ nghèo\n"
+    )
+    fields = parse_plan(text)
+    assert (fields.issuer, fields.doc_number) == ("Ủy ban nhân dân xã Hòa Bình", None)
+    department = parse_plan("SỞ Y TẾ\nSố: 4/KH-SYT\n\nKẾ HOẠCH\nTiêm chủng\n")
+    assert (department.issuer or "").casefold() == "sở y tế"  # a body named Sở stays one
+
+
 def test_deadlines_counted_from_an_event():
     text = (
         "KẾ HOẠCH\nỨng phó lũ năm 2025\n\nI. NỘI DUNG\n"

@@ -58,7 +58,7 @@ class Tally:
 
 def raw_pages(text: Path, level: str) -> list[tuple[list[Line], str]]:
     """Tesseract's uncorrected lines and the printed text of each page, cached as JSON."""
-    cache = CACHE / level / f"{text.stem}.json"
+    cache = CACHE / OcrOptions().layout / level / f"{text.stem}.json"  # remove to re-read
     if not cache.exists():
         os.environ.setdefault("OMP_THREAD_LIMIT", "1")
         pages = []
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.texts}: no .txt texts", file=sys.stderr)
         return 1
     print(f"real-word tone correction, margin {args.margin}, texts {args.texts} "
-          f"({len(texts)}), levels {args.levels}")
+          f"({len(texts)}), levels {args.levels}, layout {OcrOptions().layout}")
     print("| level | words | changes | right | precision | tone errors before | after |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     total = Tally()

@@ -19,6 +19,8 @@ from pipeline.parse.text import collapse, fold, is_upper_text
 _NUMBER = re.compile(
     r"\bs[o6ô0uư]?\s*(?:[:;.]\s*|\s+(?=[\d/]))((?:[\w.-]*\s?/\s?)+[\w.&-]*[\w&])"
 )
+# The label of the number line, "Số:", which a body's name ("Sở …") never carries
+_NUMBER_LABEL = re.compile(r"^\s*s[o6ô0]\s*[:;]")
 _PLACE_DATE = re.compile(
     r"(?P<place>[^\W\d_][^,:;]*?)\s*,\s*ngay\b[\s._…]*(?P<d>\d{1,2})?[\s._…]*"
     r"thang[\s._…]*(?P<m>\d{1,2})?[\s._…]*nam\s*(?P<y>\d{4})"
@@ -56,6 +58,7 @@ def cut_header(lines: list[str]) -> tuple[str | None, str | None, str | None, li
         folded = fold(line)
         spans = motto_spans(folded)
         found = _NUMBER.search(folded)
+        found_number = found is not None
         if found and number is None:
             number = re.sub(r"\s*/\s*", "/", line[found.start(1):found.end(1)])
             spans.append(found.span())
@@ -68,6 +71,8 @@ def cut_header(lines: list[str]) -> tuple[str | None, str | None, str | None, li
             date = iso(found.group("d"), found.group("m"), found.group("y"))
             spans.append(found.span())
         rest = _remove(line, spans).strip(" -_=—–|")
+        if _NUMBER_LABEL.match(folded) and not found_number:
+            continue  # the number line with its number unreadable ("Số: KH-UBND"): no body
         if rest and (is_upper_text(rest) or _issuer_like(rest)):
             leftovers.append(collapse(rest))
     return number, place, date, leftovers
