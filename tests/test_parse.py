@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from pipeline.parse import PlanFields, parse_plan
 from pipeline.parse.authority import repair_authority
 
@@ -527,6 +529,20 @@ def test_a_number_line_whose_number_ocr_lost_is_not_a_body():
     assert (fields.issuer, fields.doc_number) == ("Ủy ban nhân dân xã Hòa Bình", None)
     department = parse_plan("SỞ Y TẾ\nSố: 4/KH-SYT\n\nKẾ HOẠCH\nTiêm chủng\n")
     assert (department.issuer or "").casefold() == "sở y tế"  # a body named Sở stays one
+
+
+@pytest.mark.parametrize(("printed", "running"), [
+    ("BỘ TÀI CHÍNH", "Bộ Tài chính"),
+    ("UBND HUYỆN PHÚ NINH\nPHÒNG LAO ĐỘNG - THƯƠNG BINH\nVÀ XÃ HỘI",
+     "Phòng Lao động - Thương binh và Xã hội huyện Phú Ninh"),
+    ("SỞ VĂN HÓA, THỂ THAO VÀ DU LỊCH", "Sở Văn hóa, Thể thao và Du lịch"),
+    ("HỘI LIÊN HIỆP PHỤ NỮ\nHUYỆN ĐÔNG GIANG", "Hội Liên hiệp Phụ nữ huyện Đông Giang"),
+    ("TRƯỜNG THCS NGUYỄN DU", "Trường THCS Nguyễn Du"),
+])
+def test_an_issuer_in_capitals_is_written_in_running_case(printed: str, running: str):
+    """Only the syllables that begin a part of the name stay capitals, as the lexicon writes
+    such names."""
+    assert parse_plan(f"{printed}\nSố: 4/KH-X\n\nKẾ HOẠCH\nTiêm chủng\n").issuer == running
 
 
 def test_deadlines_counted_from_an_event():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from pipeline.parse import gazetteer
+from pipeline.parse.casing import capitalised
 from pipeline.parse.dates import iso
 from pipeline.parse.parts import DOC_TYPES, motto_spans
 from pipeline.parse.text import collapse, fold, is_upper_text
@@ -121,6 +122,9 @@ def _under_parent(body: str, parent: str) -> str:
     return f"{body} {parent}"
 
 
+_PLACE_WORDS = {"xa", "phuong", "huyen", "quan", "tinh", "tran", "pho"}
+
+
 def _sentence_case(text: str) -> str:
     words = text.split()
     out: list[str] = []
@@ -128,7 +132,9 @@ def _sentence_case(text: str) -> str:
     while i < len(words):
         word = words[i]
         lowered = word.lower()
-        if fold(lowered).rstrip(".") in {"xa", "phuong", "huyen", "quan", "tinh", "tran", "pho"}:
+        if fold(lowered).rstrip(".") in _PLACE_WORDS and (
+            not out or capitalised(words, i) is not True  # "… và Xã hội" is no commune
+        ):
             out.append(lowered)
             count = gazetteer.longest_place(words[i + 1:])
             if count:
@@ -139,8 +145,12 @@ def _sentence_case(text: str) -> str:
             out.append(word)
         elif not out:
             out.append(word[:1] + lowered[1:])
-        elif lowered in _LOWER_WORDS or not word.isupper():
-            out.append(lowered if word.isupper() else word)
+        elif not word.isupper():
+            out.append(word)
+        elif (habit := capitalised(words, i)) is False or (
+            habit is None and lowered in _LOWER_WORDS
+        ):
+            out.append(lowered)
         else:
             out.append(word[:1] + lowered[1:])
         i += 1
