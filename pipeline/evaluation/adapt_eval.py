@@ -28,7 +28,7 @@ def main() -> int:
     sources = [*general_sources(config), *dictionary_sources(config)]
     print("| genre | batch lines | test syllables | base | adapted | weight | error rate cut |")
     print("|---|---:|---:|---:|---:|---:|---:|")
-    for name, leave_out, text in folds(config):
+    for name, leave_out, text in folds():
         if name == "plans":
             continue  # the base model's own genre
         base = [s for s in sources if not leave_out(s)]

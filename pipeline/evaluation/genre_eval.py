@@ -17,13 +17,11 @@ this prints where it stands.
 from __future__ import annotations
 
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 from pipeline.evaluation.metrics import syllable_accuracy
-from pipeline.restore import LanguageModel, restore_text, strip_diacritics
+from pipeline.restore import restore_text, strip_diacritics
 from pipeline.restore.build import (
     DICTIONARIES,
     BuildConfig,
@@ -44,7 +42,7 @@ def _lines(pattern: str) -> set[str]:
     }
 
 
-def folds(config: BuildConfig) -> Iterator[tuple[str, Callable[[TextSource], bool], str]]:
+def folds() -> Iterator[tuple[str, Callable[[TextSource], bool], str]]:
     """(name, which training sources to leave out, held-out text) per fold."""
     plans, others = _lines("plan-*.txt"), _lines("doc-*.txt")
     yield "plans", lambda s: not s.is_entry and s.text in plans, "\n".join(sorted(plans))
@@ -63,13 +61,9 @@ def main() -> int:
     sources = [*general_sources(config), *dictionary_sources(config)]
     print("| held out | syllables | accuracy | model built without it (s) |")
     print("|---|---:|---:|---:|")
-    for name, leave_out, text in folds(config):
+    for name, leave_out, text in folds():
         started = time.perf_counter()
         model = build_model((s for s in sources if not leave_out(s)), config)
-        with tempfile.TemporaryDirectory() as folder:  # load as `vnplan restore --lm` would
-            path = Path(folder) / "fold.npz"
-            model.save(path)
-            model = LanguageModel.load(path)
         built = time.perf_counter() - started
         restored = restore_text(strip_diacritics(text), model, mode="stripped")
         count = len(text.split())

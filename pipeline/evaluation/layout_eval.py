@@ -24,7 +24,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.evaluation.metrics import char_errors, normalise
+from pipeline.evaluation.metrics import Pooled, char_errors, normalise
 from pipeline.pages import OcrOptions, ocr_document
 from pipeline.synth import LEVELS, write_scans
 
@@ -43,7 +43,7 @@ SYSTEMS = {
 
 
 @dataclass
-class Score:
+class Score(Pooled):
     """Counts for pooling: character errors over the truth's length, words lost over the
     truth's words, seconds over pages; and the junk lines the reading left out."""
 
@@ -55,9 +55,6 @@ class Score:
     pages: int = 0
     junk: int = 0
 
-    def add(self, other: Score) -> None:
-        for name in vars(self):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
 @dataclass

@@ -11,6 +11,15 @@ from rapidfuzz.distance import Levenshtein
 _WORD = re.compile(r"\w+")
 
 
+class Pooled:
+    """Base of the evaluations' count dataclasses: pooling adds another's counts field by
+    field."""
+
+    def add(self, other: Pooled) -> None:
+        for name in vars(self):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
 def normalise(text: str) -> str:
     """NFC, all whitespace runs (form feeds and newlines too) collapsed to one space."""
     return " ".join(unicodedata.normalize("NFC", text).split())

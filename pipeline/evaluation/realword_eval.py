@@ -28,6 +28,7 @@ import numpy as np
 from rapidfuzz.distance import Levenshtein
 
 from pipeline.correct import correct_lines
+from pipeline.evaluation.metrics import Pooled
 from pipeline.inputs import PageImage
 from pipeline.models import Box, Line, Word
 from pipeline.pages import OcrOptions, ocr_page
@@ -44,16 +45,13 @@ SEED = 11
 
 
 @dataclass
-class Tally:
+class Tally(Pooled):
     changes: int = 0
     right: int = 0
     tone_errors_before: int = 0
     tone_errors_after: int = 0
     words: int = 0
 
-    def add(self, other: Tally) -> None:
-        for name in vars(self):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
 def raw_pages(text: Path, level: str) -> list[tuple[list[Line], str]]:
