@@ -23,6 +23,7 @@ import numpy as np
 
 from pipeline.errors import MissingDependencyError
 from pipeline.models import Box, Line
+from pipeline.preprocess import connected_components
 from pipeline.restore.syllable import is_valid_syllable
 
 DETECTOR_PACKAGE = "trueocr"
@@ -43,21 +44,22 @@ class LineRegion:
     score: float  # the detector's mean line probability, 0-1
 
 
-def detect_lines(gray: np.ndarray) -> list[LineRegion]:
+def detect_lines(gray: np.ndarray, marks: InkMarks | None = None) -> list[LineRegion]:
     """The text lines of a grey page (ink dark on light paper), top to bottom.
 
     A seal pressed over a signature block hides its lines from the pass over the whole page,
     or breaks them into doubtful pieces: each block of letter-sized ink that no line holds,
     or that holds doubtful lines, is searched again on its own, in its darkest ink and at a
     larger scale, where the lines stand out from the seal's rings, and what that finds
-    replaces the pieces.
+    replaces the pieces. ``marks`` is the page's :func:`ink_marks`, when the caller has it.
     """
     if gray.ndim == 3:  # a page not cleaned (--no-clean) may be in colour
         gray = cv2.cvtColor(gray, cv2.COLOR_RGB2GRAY)
     regions = _detect(gray, LONG_SIDE)
     if regions:
         height = float(np.median([region.box.height for region in regions]))
-        for block in _doubtful_blocks(gray, regions, height):
+        marks = ink_marks(gray) if marks is None else marks
+        for block in _doubtful_blocks(gray.shape, marks, regions, height):
             crop = ink_only(
                 gray[block.top : block.top + block.height, block.left : block.left + block.width]
             )
@@ -135,63 +137,93 @@ def _inside(box: Box, regions: list[LineRegion], exclude: LineRegion | None = No
 
 
 MIN_BLOCK_LETTERS = 4  # fewer uncovered letter-sized marks are specks, not missed text
+INK_LEVEL = 127  # darker than this is ink, for the marks
 
 
-def _letters(gray: np.ndarray, height: float) -> tuple[np.ndarray, np.ndarray]:
-    """The page's letter-sized ink marks, for a line ``height``: (their boxes as [N, 4] left,
-    top, width, height; their centres as [N, 2] x, y)."""
-    _, ink = cv2.threshold(gray, 127, 255, cv2.THRESH_BINARY_INV)
-    _, _, stats, centres = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    heights, widths = stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_WIDTH]
-    letters = (heights >= 0.3 * height) & (heights <= 1.5 * height) & (widths <= 3 * height)
-    return stats[1:, :4][letters], centres[1:][letters].astype(int)
+@dataclass(frozen=True)
+class InkMarks:
+    """A grey page's ink marks: one connected-components pass over the whole page, the
+    costliest step here after the network, which the search for missed lines and the
+    coverage check both pick their letter-sized marks from."""
+
+    boxes: np.ndarray  # [N, 4] left, top, width, height
+    centres: np.ndarray  # [N, 2] x, y
+
+    def letters(self, height: float) -> tuple[np.ndarray, np.ndarray]:
+        """The letter-sized marks for a line ``height``: (their boxes, their centres)."""
+        widths, heights = self.boxes[:, 2], self.boxes[:, 3]
+        letters = (heights >= 0.3 * height) & (heights <= 1.5 * height) & (widths <= 3 * height)
+        return self.boxes[letters], self.centres[letters]
 
 
-def _covered(shape: tuple[int, ...], regions: list[LineRegion], height: float) -> np.ndarray:
-    """1 where a detected line (with a little room around it) lies, 0 elsewhere."""
-    covered = np.zeros(shape[:2], np.uint8)
+def ink_marks(gray: np.ndarray) -> InkMarks:
+    """The page's :class:`InkMarks`: find them once per page and hand them to both
+    :func:`detect_lines` and :func:`ink_covered`."""
+    _, ink = cv2.threshold(gray, INK_LEVEL, 255, cv2.THRESH_BINARY_INV)
+    _, _, stats, centres = connected_components(ink)
+    return InkMarks(stats[1:, :4], centres[1:].astype(int))
+
+
+def _in_lines(centres: np.ndarray, regions: list[LineRegion], height: float) -> np.ndarray:
+    """For each point, whether a detected line (with a little room around it) holds it."""
     reach = round(0.3 * height)
-    for region in regions:
-        box = region.box
-        covered[max(box.top - reach, 0) : box.top + box.height + reach,
-                max(box.left - reach, 0) : box.left + box.width + reach] = 1
-    return covered
+    boxes = np.array([[r.box.left, r.box.top, r.box.width, r.box.height] for r in regions])
+    left, top = boxes[:, 0] - reach, boxes[:, 1] - reach
+    right, bottom = boxes[:, 0] + boxes[:, 2] + reach, boxes[:, 1] + boxes[:, 3] + reach
+    x, y = centres[:, :1], centres[:, 1:]
+    return ((left <= x) & (x < right) & (top <= y) & (y < bottom)).any(axis=1)
 
 
 DOUBTFUL_SCORE = 0.9  # a detected line less likely than this is searched again
 
 
-def _doubtful_blocks(gray: np.ndarray, regions: list[LineRegion], height: float) -> list[Box]:
+def _doubtful_blocks(
+    shape: tuple[int, ...], marks: InkMarks, regions: list[LineRegion], height: float
+) -> list[Box]:
     """Blocks, with a line's room around, of letter-sized ink outside every detected line and
     of doubtful lines, holding at least MIN_BLOCK_LETTERS marks."""
-    boxes, centres = _letters(gray, height)
-    missed = _covered(gray.shape, regions, height)[centres[:, 1], centres[:, 0]] == 0
+    boxes, centres = marks.letters(height)
+    missed = ~_in_lines(centres, regions, height)
     doubtful = [region.box for region in regions if region.score < DOUBTFUL_SCORE]
     if missed.sum() < MIN_BLOCK_LETTERS and not doubtful:
         return []
-    marks = np.zeros(gray.shape[:2], np.uint8)
-    for left, top, width, tall in boxes[missed].tolist():
-        marks[top : top + tall, left : left + width] = 1
-    for box in doubtful:
-        marks[box.top : box.top + box.height, box.left : box.left + box.width] = 1
+    parts = np.concatenate([boxes[missed], np.array(
+        [[box.left, box.top, box.width, box.height] for box in doubtful], int
+    ).reshape(-1, 4)])
+    # Only the parts' surroundings, as far as the dilation reaches, are labelled: the same
+    # blocks as over the whole page, at the cost of the area that holds them.
     reach = max(round(height), 1)
-    marks = cv2.dilate(marks, np.ones((reach, 2 * reach), np.uint8))
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(marks, connectivity=8)
-    letters_in = np.bincount(labels[centres[:, 1], centres[:, 0]], minlength=count)
-    return [Box(*stats[label, :4].tolist()) for label in range(1, count)
-            if letters_in[label] >= MIN_BLOCK_LETTERS]
+    left, top = max(int(parts[:, 0].min()) - reach, 0), max(int(parts[:, 1].min()) - reach, 0)
+    right = min(int((parts[:, 0] + parts[:, 2]).max()) + reach, shape[1])
+    bottom = min(int((parts[:, 1] + parts[:, 3]).max()) + reach, shape[0])
+    marked = np.zeros((bottom - top, right - left), np.uint8)
+    for x, y, width, tall in parts.tolist():
+        marked[y - top : y - top + tall, x - left : x - left + width] = 1
+    marked = cv2.dilate(marked, np.ones((reach, 2 * reach), np.uint8))
+    count, labels, stats, _ = connected_components(marked)
+    inside = (centres[:, 0] >= left) & (centres[:, 0] < right) & (
+        centres[:, 1] >= top) & (centres[:, 1] < bottom)
+    letters_in = np.bincount(
+        labels[centres[inside, 1] - top, centres[inside, 0] - left], minlength=count
+    )
+    return [Box(x + left, y + top, width, tall)
+            for label, (x, y, width, tall) in enumerate(stats[:, :4].tolist())
+            if label and letters_in[label] >= MIN_BLOCK_LETTERS]
 
 
-def ink_covered(gray: np.ndarray, regions: list[LineRegion]) -> float:
+def ink_covered(
+    gray: np.ndarray, regions: list[LineRegion], marks: InkMarks | None = None
+) -> float:
     """The share of the page's letter-sized ink marks that lie in a detected line (1.0 for a
-    page without any): well under 1 means the detector missed text Tesseract might read."""
+    page without any): well under 1 means the detector missed text Tesseract might read.
+    ``marks`` is the page's :func:`ink_marks`, when the caller has it."""
     if not regions:
         return 0.0
     height = float(np.median([region.box.height for region in regions]))
-    _, centres = _letters(gray, height)
+    _, centres = (ink_marks(gray) if marks is None else marks).letters(height)
     if not len(centres):
         return 1.0
-    return float(_covered(gray.shape, regions, height)[centres[:, 1], centres[:, 0]].mean())
+    return float(_in_lines(centres, regions, height).mean())
 
 
 # Junk: a line none of whose words reads as Vietnamese (a syllable, a number, an abbreviation

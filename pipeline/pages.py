@@ -92,8 +92,9 @@ def _detected_lines(pixels: np.ndarray, options: OcrOptions) -> list[Line] | Non
     if options.layout == "tesseract":
         return None
     gray = preprocess.to_grayscale(pixels)
-    regions = detect.detect_lines(gray)
-    if not regions or detect.ink_covered(gray, regions) < MIN_INK_COVERED:
+    marks = detect.ink_marks(gray)  # the page's ink components, found once for both
+    regions = detect.detect_lines(gray, marks)
+    if not regions or detect.ink_covered(gray, regions, marks) < MIN_INK_COVERED:
         return None
     lines = ocr.recognise_lines(pixels, regions, lang=options.lang, timeout=options.timeout)
     if not lines:

@@ -25,11 +25,11 @@ _NEGLIGIBLE_SKEW = 0.1  # degrees: a few pixels across a 300-dpi line, which Tes
 
 @dataclass
 class _InkAnalysis:
-    """A page's small ink mask and the profile sharpness at each tilt tried on it: deskew
-    re-searches the angles orientation already scored, so it looks them up instead."""
+    """A page's small ink mask and its row profile at each tilt tried on it: deskew
+    re-searches the angles orientation already measured, so it looks them up instead."""
 
     ink: np.ndarray
-    scores: dict[float, float] = field(default_factory=dict)
+    profiles: dict[float, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass
@@ -44,6 +44,9 @@ class CleanedPage:
     transform: np.ndarray = field(default_factory=lambda: np.eye(3), repr=False)
     # the orientation search's measurements, reused by deskew while the pixels are unturned
     analysis: _InkAnalysis | None = field(default=None, repr=False, compare=False)
+    # (pixels, their grey copy about 1000 px across): perspective and orientation analyse the
+    # same copy unless a step between them redraws the pixels, which makes it stale
+    reduced: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
 
     def moved(self, matrix: np.ndarray) -> None:
         """Compose a step's 3x3 corner-coordinate matrix after the ones already applied."""
@@ -73,7 +76,7 @@ def clean_page(
             if debug is not None:
                 debug(name, page.pixels)
     page.pixels = to_grayscale(page.pixels)
-    page.analysis = None  # only the steps need it
+    page.analysis = page.reduced = None  # only the steps need them
     return page
 
 
@@ -88,7 +91,7 @@ def _grayscale_step(page: CleanedPage) -> CleanedPage:
 
 
 def _perspective_step(page: CleanedPage) -> CleanedPage:
-    corners = find_page_corners(to_grayscale(page.pixels))
+    corners = _page_corners(_reduced(page), _analysis_scale(page.pixels.shape))
     if corners is not None:
         matrix, _ = _rectification(corners)
         page.pixels = rectify(page.pixels, corners)
@@ -109,7 +112,7 @@ def _upscale_step(page: CleanedPage) -> CleanedPage:
 
 
 def _orient_step(page: CleanedPage) -> CleanedPage:
-    analysis = _InkAnalysis(_small_ink(to_grayscale(page.pixels)))
+    analysis = _InkAnalysis(_small_ink(_reduced(page)))
     page.rotation = _orientation(analysis)
     if page.rotation:
         page.moved(_quarter_turns(page.pixels.shape, page.rotation))
@@ -122,7 +125,7 @@ def _orient_step(page: CleanedPage) -> CleanedPage:
 def _deskew_step(page: CleanedPage) -> CleanedPage:
     gray = to_grayscale(page.pixels)
     analysis, page.analysis = page.analysis, None
-    page.deskew_angle = _skew(analysis or _InkAnalysis(_small_ink(gray)))
+    page.deskew_angle = _skew(analysis or _InkAnalysis(_small_ink(_reduced(page))))
     page.pixels = rotate(gray, page.deskew_angle)
     if page.deskew_angle:
         page.moved(_corner_frame(_rotation(gray.shape, page.deskew_angle)[0]))
@@ -144,6 +147,13 @@ def _binarise_step(page: CleanedPage) -> CleanedPage:
     ink = remove_stray_ink(binarise(gray))
     page.pixels = whiten_paper(gray, ink)
     return page
+
+
+def _reduced(page: CleanedPage) -> np.ndarray:
+    """The page's grey copy for the analyses, made once while the pixels stay the same."""
+    if page.reduced is None or page.reduced[0] is not page.pixels:
+        page.reduced = (page.pixels, _reduce(to_grayscale(page.pixels)))
+    return page.reduced[1]
 
 
 STEPS: dict[str, Step] = {
@@ -201,8 +211,11 @@ def find_page_corners(gray: np.ndarray) -> np.ndarray | None:
     None when no clear quadrilateral stands out: a flat scan fills the frame, and then there is
     nothing to rectify. Corners come ordered top-left, top-right, bottom-right, bottom-left.
     """
-    scale = min(1.0, _SKEW_ANALYSIS_WIDTH / max(gray.shape))
-    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    return _page_corners(_reduce(gray), _analysis_scale(gray.shape))
+
+
+def _page_corners(small: np.ndarray, scale: float) -> np.ndarray | None:
+    """:func:`find_page_corners` on the page's :func:`_reduce` copy, made at ``scale``."""
     blurred = cv2.GaussianBlur(small, (5, 5), 0)
     _, sheet = cv2.threshold(blurred, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     sheet = cv2.morphologyEx(sheet, cv2.MORPH_CLOSE, np.ones((15, 15), np.uint8))
@@ -262,21 +275,36 @@ def upscale_factor(gray: np.ndarray, target_height: float = 27.0) -> float:
     """How much to enlarge a low-resolution page so its letters are as tall as at 300 dpi.
 
     Declared resolutions are often wrong (72 dpi on screenshots), so the measure is the median
-    height of ink components, about 27 px for 13 pt body text at 300 dpi.
+    height of ink components, about 27 px for 13 pt body text at 300 dpi. A half-size copy is
+    measured first, at a quarter of the cost: halving merges small letters and so overstates
+    them, by up to a third on our low-dpi renders, so letters as tall as the target even there
+    are well clear of the 0.7 of it that decides, and the page itself need not be measured.
     """
-    _, _, stats, _ = _components(cv2.bitwise_not(binarise(flatten_background(gray))))
-    heights = stats[1:, cv2.CC_STAT_HEIGHT]
-    heights = heights[(heights >= 4) & (heights <= gray.shape[0] // 20)]
-    if heights.size < 50:  # too little text to judge
+    half = cv2.resize(gray, (max(1, gray.shape[1] // 2), max(1, gray.shape[0] // 2)),
+                      interpolation=cv2.INTER_AREA)
+    if 2 * _letter_height(half, 0.5) >= target_height:
         return 1.0
-    median = float(np.median(heights))
-    if median >= 0.7 * target_height:
+    median = _letter_height(gray, 1.0)
+    if median >= 0.7 * target_height or not median:  # not median: too little text to judge
         return 1.0
     # Never past A4 at 360 dpi: a sheet about that size is not low-resolution, whatever specks
     # of noise do to the median, and enlarging it would only multiply memory and Tesseract's time.
     ceiling = _MAX_UPSCALED_SIDE / max(gray.shape)
     scale = min(4.0, target_height / median, ceiling)
     return round(scale, 2) if scale >= 1.1 else 1.0
+
+
+_SHORTEST_LETTER = 4  # px at full size: shorter ink is specks, not letters
+_FEWEST_LETTERS = 50  # fewer letter-sized components are too little text to judge
+
+
+def _letter_height(gray: np.ndarray, scale: float) -> float:
+    """Median height of the ink components of a page (or of a copy at ``scale`` of it) that
+    may be letters; 0 when there are too few to judge."""
+    _, _, stats, _ = connected_components(cv2.bitwise_not(binarise(flatten_background(gray))))
+    heights = stats[1:, cv2.CC_STAT_HEIGHT]
+    heights = heights[(heights >= _SHORTEST_LETTER * scale) & (heights <= gray.shape[0] // 20)]
+    return float(np.median(heights)) if heights.size >= _FEWEST_LETTERS else 0.0
 
 
 def estimate_orientation(gray: np.ndarray) -> int:
@@ -286,7 +314,7 @@ def estimate_orientation(gray: np.ndarray) -> int:
     down comes from the text itself: Vietnamese carries far more ink above the x-height band
     (capitals, ascenders, tone marks) than below it (a few descenders).
     """
-    return _orientation(_InkAnalysis(_small_ink(gray)))
+    return _orientation(_InkAnalysis(_small_ink(_reduce(gray))))
 
 
 def _orientation(analysis: _InkAnalysis) -> int:
@@ -296,9 +324,9 @@ def _orientation(analysis: _InkAnalysis) -> int:
         return 0
     coarse = np.arange(-SKEW_LIMIT_DEGREES, SKEW_LIMIT_DEGREES + 1e-9, 1.0)
     turned = np.ascontiguousarray(np.rot90(ink))
-    as_is, _ = _best_angle(ink, coarse, analysis.scores)
-    sideways, _ = _best_angle(turned, coarse)
-    if _line_contrast(_turn(ink, as_is)) >= _line_contrast(_turn(turned, sideways)):
+    as_is, as_is_profile = _best_angle(ink, coarse, analysis.profiles)
+    sideways, sideways_profile = _best_angle(turned, coarse)
+    if _line_contrast(as_is_profile) >= _line_contrast(sideways_profile):
         turn, upright, tilt = 0, ink, as_is
     else:
         turn, upright, tilt = 90, turned, sideways
@@ -307,11 +335,19 @@ def _orientation(analysis: _InkAnalysis) -> int:
     return turn % 360
 
 
-def _small_ink(gray: np.ndarray) -> np.ndarray:
-    """Inverted Otsu mask of a flattened copy about 1000 px across: line structure, cheaply,
-    and shadows do not count as ink."""
-    scale = min(1.0, _SKEW_ANALYSIS_WIDTH / max(gray.shape))
-    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+def _analysis_scale(shape: tuple[int, ...]) -> float:
+    return min(1.0, _SKEW_ANALYSIS_WIDTH / max(shape[:2]))
+
+
+def _reduce(gray: np.ndarray) -> np.ndarray:
+    """A copy about 1000 px across, where sheet edges and line structure are found cheaply."""
+    scale = _analysis_scale(gray.shape)
+    return cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+
+
+def _small_ink(small: np.ndarray) -> np.ndarray:
+    """Inverted Otsu mask of the flattened :func:`_reduce` copy: shadows do not count as
+    ink."""
     _, ink = cv2.threshold(
         flatten_background(small), 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU
     )
@@ -321,7 +357,7 @@ def _small_ink(gray: np.ndarray) -> np.ndarray:
 def _drop_edge_ink(ink: np.ndarray) -> np.ndarray:
     """Ink touching the sheet's edge is a photocopier band or the scanner lid, not text: long
     straight bands along two sides would read as lines of text turned sideways."""
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    count, labels, stats, _ = connected_components(ink)
     height, width = ink.shape
     x, y, w, h = (stats[:, i] for i in range(4))
     edge = (x == 0) | (y == 0) | (x + w >= width) | (y + h >= height)
@@ -331,10 +367,9 @@ def _drop_edge_ink(ink: np.ndarray) -> np.ndarray:
     return np.where(edge[labels], 0, ink).astype(np.uint8)
 
 
-def _line_contrast(ink: np.ndarray) -> float:
-    """Relative spread of the row profile: high when rows alternate between text lines and
+def _line_contrast(profile: np.ndarray) -> float:
+    """Relative spread of a row profile: high when rows alternate between text lines and
     gaps, low across columns of text, whatever the letters' fine detail or the page's size."""
-    profile = _row_sums(ink)
     mean = profile.mean()
     return float(profile.var() / (mean * mean)) if mean > 0 else 0.0
 
@@ -346,7 +381,7 @@ def _profile_contrast(profile: np.ndarray) -> float:
 def _without_tall_ink(ink: np.ndarray) -> np.ndarray:
     """Letters only: a seal's ring or a signature, many lines tall, would outweigh the marks
     above and below a few short lines on a closing page."""
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    count, labels, stats, _ = connected_components(ink)
     heights = stats[1:, cv2.CC_STAT_HEIGHT]
     if heights.size < 10:
         return ink
@@ -420,22 +455,24 @@ def estimate_skew(gray: np.ndarray) -> float:
     Rotating a small inverted copy through candidate angles is robust to stamps and
     pictures, which fool fits on individual components. Coarse search, then refine.
     """
-    return _skew(_InkAnalysis(_small_ink(gray)))
+    return _skew(_InkAnalysis(_small_ink(_reduce(gray))))
 
 
 def _skew(analysis: _InkAnalysis) -> float:
-    """:func:`estimate_skew` on an analysis, reusing the tilts orientation scored on it."""
+    """:func:`estimate_skew` on an analysis, reusing the tilts orientation measured on it."""
     ink = analysis.ink
     if not cv2.countNonZero(ink):
         return 0.0
     coarse = np.arange(-SKEW_LIMIT_DEGREES, SKEW_LIMIT_DEGREES + 1e-9, 0.5)
-    best, _ = _best_angle(ink, coarse, analysis.scores)
+    best, _ = _best_angle(ink, coarse, analysis.profiles)
     fine = np.round(np.arange(best - 0.5, best + 0.5 + 1e-9, 0.05), 2)
-    angle, _ = _best_angle(ink, fine, analysis.scores)
+    angle, _ = _best_angle(ink, fine, analysis.profiles)
     return 0.0 if abs(angle) <= _NEGLIGIBLE_SKEW else angle
 
 
 def _turn(ink: np.ndarray, angle: float) -> np.ndarray:
+    if angle == 0.0:  # every search's middle candidate, and a level page's tilt
+        return ink
     height, width = ink.shape
     matrix = cv2.getRotationMatrix2D((width / 2, height / 2), float(angle), 1.0)
     return cv2.warpAffine(ink, matrix, (width, height), flags=cv2.INTER_NEAREST)
@@ -447,20 +484,20 @@ def _row_sums(ink: np.ndarray) -> np.ndarray:
 
 
 def _best_angle(
-    ink: np.ndarray, angles: np.ndarray, known: dict[float, float] | None = None
-) -> tuple[float, float]:
-    """The angle whose rotation gives the sharpest row profile, and that sharpness.
+    ink: np.ndarray, angles: np.ndarray, known: dict[float, np.ndarray] | None = None
+) -> tuple[float, np.ndarray]:
+    """The angle whose rotation gives the sharpest row profile, and that profile.
 
-    ``known`` holds scores already measured on this same ink, and takes the new ones.
+    ``known`` holds the profiles already measured on this same ink, and takes the new ones.
     """
     known = {} if known is None else known
     for angle in angles.tolist():
         if angle not in known:
-            known[angle] = _profile_contrast(_row_sums(_turn(ink, angle)))
-    scores = np.array([known[angle] for angle in angles.tolist()])
+            known[angle] = _row_sums(_turn(ink, angle))
+    scores = np.array([_profile_contrast(known[angle]) for angle in angles.tolist()])
     tied = np.flatnonzero(scores >= scores.max() * (1 - 1e-9))
-    best = tied[np.argmin(np.abs(angles[tied]))]  # ties: the smallest turn
-    return float(angles[best]), float(scores[best])
+    best = float(angles[tied[np.argmin(np.abs(angles[tied]))]])  # ties: the smallest turn
+    return best, known[best]
 
 
 def rotate(gray: np.ndarray, angle: float) -> np.ndarray:
@@ -537,7 +574,7 @@ def whiten_paper(gray: np.ndarray, binary: np.ndarray, margin: int = 2) -> np.nd
 def remove_stray_ink(binary: np.ndarray, min_area: int = 6) -> np.ndarray:
     """Drop specks smaller than the smallest diacritic dot, and large ink touching the image
     edge (photocopier bands, scanner-lid shadows), in one connected-components pass."""
-    count, labels, stats, _ = _components(cv2.bitwise_not(binary))
+    count, labels, stats, _ = connected_components(cv2.bitwise_not(binary))
     if count <= 1:
         return binary
     height, width = binary.shape
@@ -564,7 +601,7 @@ def remove_stray_ink(binary: np.ndarray, min_area: int = 6) -> np.ndarray:
     return cleaned
 
 
-def _components(ink: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+def connected_components(ink: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
     """8-connected components with their stats; 16-bit labels halve the pass's memory traffic,
     and OpenCV raises rather than wrap when a page (heavy noise) has more than 65535 of them."""
     try:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import sysconfig
+from dataclasses import astuple
 from importlib import resources
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from pipeline import detect, ocr, reading_order
+from pipeline import detect, ocr, preprocess, reading_order
 from pipeline.cli import main
 from pipeline.inputs import PageImage
 from pipeline.models import Box, Document, Line, Page, Word
@@ -53,6 +55,66 @@ def test_every_rendered_line_is_found(rendered_a) -> None:
                 covered[max(box.left - x0, 0) : max(box.left + box.width - x0, 0)] = True
         assert covered.mean() >= 0.9, text
     assert len(regions) <= len(rendered_a.lines) + 2  # neither split up nor made up
+
+
+@pytest.fixture(scope="module", params=[1, 3])
+def sealed(request) -> np.ndarray:
+    """PLAN_A scanned with its grey seal over the signature block, cleaned: the pass over the
+    whole page leaves doubtful blocks there to search again."""
+    pixels = np.asarray(degrade(render_pages(PLAN_A)[0].image, seed=request.param, level="scan"))
+    return preprocess.clean_page(pixels).pixels
+
+
+def _blocks_labelled_on_the_whole_page(
+    gray: np.ndarray, regions: list[detect.LineRegion], height: float
+) -> tuple[list[Box], float]:
+    """The doubtful blocks and the ink covered, the plain way: own components, every line and
+    mark drawn on page-sized canvases, the whole page labelled."""
+    _, ink = cv2.threshold(gray, 127, 255, cv2.THRESH_BINARY_INV)
+    _, _, stats, centres = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    widths, heights = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
+    letters = (heights >= 0.3 * height) & (heights <= 1.5 * height) & (widths <= 3 * height)
+    boxes, centres = stats[1:, :4][letters], centres[1:][letters].astype(int)
+    covered = np.zeros(gray.shape, np.uint8)
+    reach = round(0.3 * height)
+    for box in (region.box for region in regions):
+        covered[max(box.top - reach, 0) : box.top + box.height + reach,
+                max(box.left - reach, 0) : box.left + box.width + reach] = 1
+    held = covered[centres[:, 1], centres[:, 0]] == 1
+    marks = np.zeros(gray.shape, np.uint8)
+    for left, top, width, tall in boxes[~held].tolist():
+        marks[top : top + tall, left : left + width] = 1
+    for box in (r.box for r in regions if r.score < detect.DOUBTFUL_SCORE):
+        marks[box.top : box.top + box.height, box.left : box.left + box.width] = 1
+    reach = max(round(height), 1)
+    marks = cv2.dilate(marks, np.ones((reach, 2 * reach), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(marks, connectivity=8)
+    letters_in = np.bincount(labels[centres[:, 1], centres[:, 0]], minlength=count)
+    blocks = [Box(*stats[label, :4].tolist()) for label in range(1, count)
+              if letters_in[label] >= detect.MIN_BLOCK_LETTERS]
+    return blocks, float(held.mean())
+
+
+def test_shared_marks_give_the_blocks_and_coverage_of_the_whole_page(sealed) -> None:
+    regions = detect._detect(sealed, detect.LONG_SIDE)
+    height = float(np.median([region.box.height for region in regions]))
+    marks = detect.ink_marks(sealed)
+    blocks, covered = _blocks_labelled_on_the_whole_page(sealed, regions, height)
+    assert blocks  # the seal's block is there to find
+    found = detect._doubtful_blocks(sealed.shape, marks, regions, height)
+    assert found == blocks
+    assert all(type(value) is int for block in found for value in astuple(block))  # JSON
+    assert detect.ink_covered(sealed, regions, marks) == covered
+    assert detect.ink_covered(sealed, regions) == covered
+
+
+def test_the_marks_are_found_once_for_both(sealed, monkeypatch: pytest.MonkeyPatch) -> None:
+    marks = detect.ink_marks(sealed)
+    expected = detect.detect_lines(sealed)
+    monkeypatch.setattr(detect, "ink_marks", lambda gray: pytest.fail("marks found again"))
+    regions = detect.detect_lines(sealed, marks)
+    assert regions == expected
+    assert detect.ink_covered(sealed, regions, marks) >= 0.99
 
 
 def test_the_engine_stays_loaded() -> None:

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+from pipeline import preprocess
 from pipeline.preprocess import (
     binarise,
     clean_page,
@@ -131,6 +132,70 @@ def test_low_resolution_page_is_enlarged(upright_page: np.ndarray) -> None:
     assert upscale_factor(upright_page) == 1.0
     half = cv2.resize(upright_page, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
     assert 1.7 <= upscale_factor(half) <= 2.3
+
+
+def test_a_300_dpi_page_is_measured_on_a_half_size_copy_only(
+    upright_page: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    measured: list[float] = []
+    real = preprocess._letter_height
+    monkeypatch.setattr(preprocess, "_letter_height",
+                        lambda gray, scale: measured.append(scale) or real(gray, scale))
+    assert upscale_factor(upright_page) == 1.0
+    assert measured == [0.5]
+
+
+@pytest.mark.parametrize("resolution", [1.0, 0.9, 0.8, 0.7, 0.6, 0.5])
+def test_the_half_size_copy_never_changes_the_upscale_factor(
+    upright_page: np.ndarray, monkeypatch: pytest.MonkeyPatch, resolution: float
+) -> None:
+    """From 300 dpi down to 150 dpi, through the threshold that decides (0.6 is enlarged,
+    0.7 is not), the factor is what measuring the page itself gives."""
+    page = cv2.resize(upright_page, None, fx=resolution, fy=resolution,
+                      interpolation=cv2.INTER_AREA)
+    found = upscale_factor(page)
+    real = preprocess._letter_height
+    monkeypatch.setattr(  # the copy judges nothing: the page is always measured
+        preprocess, "_letter_height", lambda gray, scale: real(gray, scale) if scale == 1 else 0.0
+    )
+    assert upscale_factor(page) == found
+
+
+def test_a_level_page_is_measured_but_never_warped(
+    upright_page: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing to turn, level, 300 dpi: the transform stays the identity, and no warp is made
+    for nothing, not even a 0-degree turn of the small copy in the angle searches."""
+    matrices: list[np.ndarray] = []
+    real = cv2.warpAffine
+
+    def recording(image: np.ndarray, matrix: np.ndarray, *args, **kwargs) -> np.ndarray:
+        matrices.append(matrix)
+        return real(image, matrix, *args, **kwargs)
+
+    monkeypatch.setattr(cv2, "warpAffine", recording)
+    cleaned = clean_page(upright_page)
+    assert (cleaned.rotation, cleaned.deskew_angle, cleaned.scale) == (0, 0.0, 1.0)
+    assert np.array_equal(cleaned.transform, np.eye(3))
+    assert cleaned.pixels.shape == upright_page.shape
+    assert matrices  # the searches did tilt the small copy
+    assert not any(np.allclose(matrix, np.eye(2, 3)) for matrix in matrices)
+
+
+def test_the_analyses_share_one_reduced_copy(
+    upright_page: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Perspective, orientation and skew all look at one copy of an unchanged page; a step
+    that redraws the pixels (a turn) makes a new one."""
+    reduced: list[tuple[int, ...]] = []
+    real = preprocess._reduce
+    monkeypatch.setattr(preprocess, "_reduce",
+                        lambda gray: reduced.append(gray.shape) or real(gray))
+    clean_page(upright_page)
+    assert reduced == [upright_page.shape]
+    reduced.clear()
+    assert clean_page(rotate_quarter(upright_page, 90)).rotation == 270
+    assert reduced == [upright_page.shape[::-1], upright_page.shape]
 
 
 def test_noisy_full_size_page_is_not_enlarged() -> None:
