@@ -1,9 +1,12 @@
-"""A batch: every page of every input through the workers, outputs written as each document
-completes, the manifest kept so that a re-run picks up where a killed one stopped.
+"""A batch: every page of every input through the workers, then each document, once all its
+pages are read, back to a worker that writes its outputs (:mod:`pipeline.finish`); the manifest
+kept so that a re-run picks up where a killed one stopped.
 
-Pages, not documents, are the unit of work, so one long PDF still keeps every core busy. The
-workers are local processes (:mod:`pipeline.pool`) or, with a scheduler address, a Dask cluster;
-both are driven through the same small interface, so the two give identical outputs.
+Pages, not documents, are the unit of reading, so one long PDF still keeps every core busy; the
+parent only schedules and records, so it never keeps a worker waiting. The workers are local
+processes (:mod:`pipeline.pool`) or, with a scheduler address, a Dask cluster (which then needs
+the inputs and the output folder at the same paths); both are driven through the same small
+interface, so the two give identical outputs.
 
 Failures stay as small as they can: a page that cannot be read (damaged, missing from a PDF
 whose page count lies, its worker killed) fails that page; its document is written with the
@@ -13,6 +16,7 @@ pages that were read and recorded as failed, and the pages read are kept (see
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import tempfile
@@ -29,17 +33,16 @@ from pipeline import ocr
 from pipeline.documents import DocumentSpec, find_documents
 from pipeline.errors import ClusterError, InputError, OutputError, VnplanError
 from pipeline.export import output_dir_lock, prepare_output_dir, remove_stale_temporaries
+from pipeline.finish import DocumentWork, Written, write_document
 from pipeline.inputs import missing_pdf_pages
 from pipeline.manifest import Entry, FileFacts, Known, Manifest, PageStore, content_sha256
-from pipeline.models import BatchResult, Document, DocumentResult, Failure, Page
-from pipeline.pages import OcrOptions, PageOutcome, ocr_page_of
-from pipeline.parse import parse_plan
-from pipeline.pool import local_pool, remove_abandoned_temp_dirs
+from pipeline.models import BatchResult, DocumentResult, Failure, Page
+from pipeline.pages import KeepPage, OcrOptions, PageOutcome, ocr_page_of
+from pipeline.pool import Outcome, Task, local_pool, remove_abandoned_temp_dirs
 from pipeline.report import write_report
 from pipeline.selection import PageSelection
 from pipeline.tables import write_tables
-from pipeline.writers import OUTPUT_SUFFIXES, write_document_outputs
-from pipeline.writers.pdf import write_pdf
+from pipeline.writers import OUTPUT_SUFFIXES
 
 
 def available_cores() -> int:
@@ -63,7 +66,7 @@ INTERRUPTED = "interrupted while its outputs were written; run again"
 
 @dataclass
 class _Job:
-    """A document being processed: its manifest facts and the pages received so far."""
+    """A document being processed: its manifest facts and the pages read so far."""
 
     spec: DocumentSpec
     stem: str
@@ -73,12 +76,17 @@ class _Job:
     page_refs: list[tuple[Path, int]] = field(default_factory=list)  # (file, page in it)
     selected: list[int] = field(default_factory=list)  # the positions wanted (--pages)
     todo: list[int] = field(default_factory=list)  # those still to read (not kept from before)
-    pages: dict[int, Page] = field(default_factory=dict)  # by position in the document
+    kept: list[int] = field(default_factory=list)  # positions read and in the page store
+    given: dict[int, Page] = field(default_factory=dict)  # read and sent back (one-page ones)
     errors: list[str] = field(default_factory=list)
 
     @property
     def page_count(self) -> int:
         return len(self.page_refs)
+
+    @property
+    def pages_read(self) -> int:
+        return len(self.kept) + len(self.given)
 
 
 def run_batch(
@@ -116,23 +124,24 @@ def _run(
     with Manifest(out_dir) as manifest:
         jobs = _plan(documents, manifest, out_dir, settings, batch.force, result, options.pages)
         for job in jobs:  # pages a killed or failed run finished are not read again
-            job.pages = store.load(job.sha256, settings, job.selected)
-            for position, page in job.pages.items():
-                page.source, page.source_page = job.page_refs[position - 1]
-            job.todo = [position for position in job.selected if position not in job.pages]
-        finish = partial(_finish, out_dir=out_dir, settings=settings, parse=batch.parse,
-                         manifest=manifest, result=result, output_type=batch.output_type,
-                         store=store)
+            job.kept = sorted(store.load(job.sha256, settings, job.selected))
+            job.todo = [position for position in job.selected if position not in job.kept]
+        record = partial(_record, out_dir=out_dir, settings=settings, manifest=manifest,
+                         result=result, store=store)
         for job in jobs:
-            if not job.todo:
-                finish(job)
-        if any(job.todo for job in jobs):
-            ocr.check_tesseract(options.lang)
+            if not job.todo and not job.kept:  # nothing to read or write: its errors only
+                record(job, Written([], None, []))
+        working = [job for job in jobs if job.todo or job.kept]
+        if working:
+            if any(job.todo for job in working):
+                ocr.check_tesseract(options.lang)
+            context = _Context(out_dir, settings, batch.parse, batch.output_type)
+            claim = partial(_claim, manifest=manifest, settings=settings)
             with _workers(batch) as pool:
-                for job, outcome in _process(jobs, pool, options, on_progress, store, settings):
-                    result.peak_worker_mb = max(result.peak_worker_mb, outcome.peak_memory_mb)
-                    if job is not None:
-                        finish(job)
+                for job, written in _process(working, pool, options, context, claim, result,
+                                             on_progress):
+                    record(job, written)
+            remove_stale_temporaries(out_dir)  # of a worker killed while writing
         store.keep_only((e.sha256, e.settings) for e in manifest.entries() if e.status == "failed")
         if batch.parse:
             _write_tables(manifest, out_dir)
@@ -273,13 +282,13 @@ def _retire(replaced: list[Entry], keep: list[str], manifest: Manifest, out_dir:
 
 
 class _Pool(Protocol):
-    """Workers that read pages: submit them, then collect their outcomes as they come."""
+    """Workers that do tasks: submit them, then collect their outcomes as they come."""
 
-    slots: int  # pages it works on at once
+    slots: int  # tasks it works on at once
 
-    def submit(self, key: int, path: Path, number: int, options: OcrOptions) -> None: ...
+    def submit(self, key: int, task: Task, first: bool = False) -> None: ...
 
-    def completed(self) -> list[tuple[int, PageOutcome]]: ...
+    def completed(self) -> list[tuple[int, Outcome]]: ...
 
 
 @contextmanager
@@ -292,24 +301,25 @@ def _workers(batch: BatchOptions) -> Iterator[_Pool]:
 
 
 class _FuturesPool:
-    """A ``concurrent.futures`` executor (Dask's) as a _Pool. Dask reschedules the pages of a
-    lost worker itself; a page that keeps killing workers fails as an internal error."""
+    """A ``concurrent.futures`` executor (Dask's) as a _Pool. Dask reschedules the tasks of a
+    lost worker itself, and orders them itself (``first`` is a hint it does not need); a task
+    that keeps killing workers fails as an internal error."""
 
     def __init__(self, executor: Executor, slots: int) -> None:
         self.slots = slots
         self._executor = executor
-        self._running: dict[Future, tuple[int, Path, int]] = {}
+        self._running: dict[Future, tuple[int, Task]] = {}
 
-    def submit(self, key: int, path: Path, number: int, options: OcrOptions) -> None:
-        future = self._executor.submit(ocr_page_of, path, number, options)
-        self._running[future] = (key, path, number)
+    def submit(self, key: int, task: Task, first: bool = False) -> None:
+        future = self._executor.submit(task.function, *task.arguments)
+        self._running[future] = (key, task)
 
-    def completed(self) -> list[tuple[int, PageOutcome]]:
+    def completed(self) -> list[tuple[int, Outcome]]:
         finished, _ = wait(self._running, return_when=FIRST_COMPLETED)
         outcomes = []
         for future in finished:
-            key, path, number = self._running.pop(future)
-            outcomes.append((key, _outcome(future, path, number)))
+            key, task = self._running.pop(future)
+            outcomes.append((key, _outcome(future, task)))
         return outcomes
 
 
@@ -332,131 +342,163 @@ def _dask_workers(address: str) -> Iterator[_Pool]:
         client.close()
 
 
+@dataclass(frozen=True)
+class _Context:
+    """What every document of the run is written with."""
+
+    out_dir: Path
+    settings: str
+    parse: bool
+    output_type: str
+
+    def work(self, job: _Job) -> DocumentWork:
+        """The task of writing ``job``'s outputs, once its pages are all in."""
+        return DocumentWork(
+            source=job.spec.source, stem=job.stem, out_dir=self.out_dir, settings=self.settings,
+            sha256=job.sha256, page_refs=tuple(job.page_refs), kept=tuple(sorted(job.kept)),
+            given=job.given, parse=self.parse, output_type=self.output_type,
+        )
+
+    def keep(self, job: _Job, position: int) -> KeepPage | None:
+        """Where the page at ``position`` waits for the rest of its document, if it has any."""
+        if len(job.selected) == 1:
+            return None
+        return KeepPage(self.out_dir, job.sha256, self.settings, position)
+
+
 def _process(
     jobs: list[_Job],
     pool: _Pool,
     options: OcrOptions,
+    context: _Context,
+    claim: Callable[[_Job], None],
+    result: BatchResult,
     on_progress: ProgressCallback | None,
-    store: PageStore,
-    settings: str,
-) -> Iterator[tuple[_Job | None, PageOutcome]]:
-    """Submit pages in document order, a few per worker ahead, and yield each outcome as it
-    comes, with its document once that has all its pages, so documents complete (and are
-    saved) early and memory stays bounded. A page of a document of several is kept in
-    ``store`` until the document is done."""
+) -> Iterator[tuple[_Job, Written]]:
+    """Submit pages in document order, a few per worker ahead, and each document, once all its
+    pages are in, ahead of every page still waiting (so documents complete and are saved early
+    and what waits stays bounded); yield each document with what its worker wrote.
+
+    The pages of a document of several are kept in the page store by the workers that read
+    them; a one-page document's page comes back and goes out again with its document."""
     tasks = [(job, position) for job in jobs for position in job.todo]
     waiting = {id(job): len(job.todo) for job in jobs}  # pages still to come, per document
     ahead = 2 * pool.slots  # every worker has its next page waiting
-    running: dict[int, tuple[_Job, int]] = {}
+    running: dict[int, tuple[_Job, int | None]] = {}  # (document, page position or None)
+    reading = 0  # pages among them
+    keys = itertools.count()
     done = 0
+
+    def finish(job: _Job) -> None:
+        claim(job)
+        key = next(keys)
+        task = Task(f"{job.stem}:outputs", "writing its outputs", write_document,
+                    (context.work(job),))
+        pool.submit(key, task, first=True)
+        running[key] = job, None
+
+    for job in jobs:
+        if not job.todo:  # every page kept by an earlier run
+            finish(job)
     if on_progress is not None:
         on_progress(0, len(tasks))
-    queue = iter(enumerate(tasks))
+    queue = iter(tasks)
     while True:
-        for key, (job, position) in queue:
-            pool.submit(key, *job.page_refs[position - 1], options)
+        for job, position in queue:
+            path, number = job.page_refs[position - 1]
+            key = next(keys)
+            pool.submit(key, Task(f"{path.name}:{number}", f"reading page {number}", ocr_page_of,
+                                  (path, number, options, context.keep(job, position))))
             running[key] = job, position
-            if len(running) >= ahead:
+            reading += 1
+            if reading >= ahead:
                 break
         if not running:
             return
         for key, outcome in pool.completed():
             job, position = running.pop(key)
-            path, number = job.page_refs[position - 1]
+            if position is None:
+                written = outcome.value if outcome.failure is None else Written(
+                    [], None, [outcome.failure])
+                assert isinstance(written, Written)
+                result.peak_worker_mb = max(result.peak_worker_mb, written.peak_memory_mb)
+                yield job, written
+                continue
+            reading -= 1
+            _receive_page(job, position, outcome, result)
             waiting[id(job)] -= 1
-            if outcome.page is not None:
-                page = outcome.page  # numbered in its file: number it in the document
-                page.source, page.source_page, page.number = path, number, position
-                job.pages[position] = page
-                if len(job.selected) > 1:
-                    store.save(job.sha256, settings, position, page)
-            elif outcome.error is not None:
-                job.errors.append(_reason(job.spec, path, outcome.error))
             done += 1
             if on_progress is not None:
                 on_progress(done, len(tasks))
-            yield (job if waiting[id(job)] == 0 else None), outcome
+            if waiting[id(job)] == 0:
+                if job.pages_read:
+                    finish(job)
+                else:  # every page failed: nothing to write
+                    yield job, Written([], None, [])
 
 
-def _outcome(future: Future, path: Path, number: int) -> PageOutcome:
+def _receive_page(job: _Job, position: int, outcome: Outcome, result: BatchResult) -> None:
+    """A page's outcome into its document: kept, given, or why it failed."""
+    path, number = job.page_refs[position - 1]
+    page_outcome = outcome.value
+    if outcome.failure is not None or not isinstance(page_outcome, PageOutcome):
+        job.errors.append(_reason(job.spec, path, outcome.failure or "no outcome"))
+        return
+    result.peak_worker_mb = max(result.peak_worker_mb, page_outcome.peak_memory_mb)
+    if page_outcome.kept:
+        job.kept.append(position)
+    elif page_outcome.page is not None:
+        job.given[position] = page_outcome.page
+    elif page_outcome.error is not None:
+        job.errors.append(_reason(job.spec, path, page_outcome.error))
+
+
+def _outcome(future: Future, task: Task) -> Outcome:
     """The worker's outcome, or one that says why the worker gave none."""
     try:
-        return future.result()
+        return Outcome(future.result())
     except VnplanError:
-        raise  # Tesseract or a model missing on the worker: every page would fail alike
-    except Exception as error:  # a bug, or a page that killed Dask workers: fail this page
-        reason = f"internal error on page {number}: {type(error).__name__}: {error}"
-    return PageOutcome(path, number, None, reason, 0.0)
+        raise  # Tesseract or a model missing on the worker: every task would fail alike
+    except Exception as error:  # a bug, or a task that killed Dask workers: fail this one
+        return Outcome(None, f"internal error while {task.label}: {type(error).__name__}: {error}")
 
 
-def _finish(
-    job: _Job, out_dir: Path, settings: str, parse: bool, manifest: Manifest, result: BatchResult,
-    output_type: str, store: PageStore,
+def _claim(job: _Job, manifest: Manifest, settings: str) -> None:
+    """The id is claimed before any output is written: a run killed while writing them leaves
+    a row that ties the files written to this document, so the next run redoes it under the
+    same id instead of taking them for the user's and choosing "<id>-2"."""
+    manifest.record(_entry(job, settings, "failed", INTERRUPTED, [], None))
+
+
+def _record(
+    job: _Job, written: Written, out_dir: Path, settings: str, manifest: Manifest,
+    result: BatchResult, store: PageStore,
 ) -> None:
-    """Write a completed document's outputs, then record it: done only once they are in place.
-
-    A document some of whose pages failed is written with the pages read and recorded as
+    """Record a document once its outputs are in place: done, or failed with its reasons. A
+    document some of whose pages failed is written with the pages read and recorded as
     failed, its pages kept for the next run, which reads only the pages that failed."""
-    outputs: list[Path] = []
-    fields = None
-    if job.pages:
-        document = Document(job.spec.source, [job.pages[n] for n in sorted(job.pages)])
-        fields = parse_plan(document.text).to_dict() if parse else None
-        # The id is claimed before any output is written: a run killed while writing them
-        # leaves a row that ties the files written to this document, so the next run redoes
-        # it under the same id instead of taking them for the user's and choosing "<id>-2".
-        manifest.record(_entry(job, settings, "failed", INTERRUPTED, [], None))
-        try:
-            (out_dir / job.stem).parent.mkdir(parents=True, exist_ok=True)  # ids are paths
-            outputs = write_document_outputs(
-                document, fields, out_dir, job.stem, settings=json.loads(settings)
-            )
-        except OSError as error:
-            raise OutputError(
-                f"{out_dir}: cannot write outputs ({error.strerror or error})"
-            ) from error
-        if output_type != "none":
-            _write_pdf(document, out_dir / f"{job.stem}.pdf", output_type, job, outputs)
-    names = [path.relative_to(out_dir).as_posix() for path in outputs]
+    job.errors.extend(written.errors)
+    names = [path.relative_to(out_dir).as_posix() for path in written.outputs]
     if job.errors:
-        reason = _failure_reason(job)
+        reason = _failure_reason(job, bool(written.outputs))
         result.failures.append(Failure(job.spec.source, reason))
         manifest.record(_entry(job, settings, "failed", reason, names, None))
         return
-    manifest.record(_entry(job, settings, "done", None, names, fields))
+    manifest.record(_entry(job, settings, "done", None, names, written.fields))
     store.discard(job.sha256, settings)
     _retire(job.replaces, names, manifest, out_dir)
-    result.done.append(DocumentResult(job.spec.source, len(job.pages), outputs))
+    result.done.append(DocumentResult(job.spec.source, job.pages_read, written.outputs))
 
 
-def _write_pdf(
-    document: Document, path: Path, output_type: str, job: _Job, outputs: list[Path]
-) -> None:
-    """The searchable PDF, added to ``outputs``; a PDF that cannot be made from these pages
-    fails the document, not the batch."""
-    try:
-        write_pdf(document, path, output_type)
-    except InputError as error:  # OCRmyPDF could not make a PDF of these pages
-        job.errors.append(error.reason)
-    except OSError as error:
-        if error.errno is not None:  # the file system's: every document would fail
-            raise OutputError(
-                f"{path.parent}: cannot write outputs ({error.strerror or error})"
-            ) from error
-        job.errors.append(f"cannot make its PDF ({error})")  # an input it could not decode
-    else:
-        outputs.append(path)
-
-
-def _failure_reason(job: _Job) -> str:
+def _failure_reason(job: _Job, written: bool) -> str:
     """One line: the first few distinct reasons, how many more, and what was written."""
     reasons = list(dict.fromkeys(job.errors))
     reason = "; ".join(reasons[:MAX_REASONS])
     if len(reasons) > MAX_REASONS:
         reason += f"; and {len(reasons) - MAX_REASONS} more"
-    if len(job.pages) > 1:
-        reason += f"; the {len(job.pages)} pages read are written"
-    elif job.pages:
+    if written and job.pages_read > 1:
+        reason += f"; the {job.pages_read} pages read are written"
+    elif written and job.pages_read:
         reason += "; the page read is written"
     return reason
 

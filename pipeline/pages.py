@@ -24,6 +24,7 @@ import pytesseract
 from pipeline import correct, detect, ocr, pdftext, preprocess, reading_order
 from pipeline.errors import InputError, OutputError
 from pipeline.inputs import PageImage, read_pages
+from pipeline.manifest import PageStore
 from pipeline.models import Box, Document, Line, Page
 from pipeline.selection import PageSelection
 
@@ -206,18 +207,36 @@ PARENT_CHECK_SECONDS = 0.5
 
 @dataclass(frozen=True)
 class PageOutcome:
-    """A worker's answer for one page: the page, or why it failed, and the memory it took."""
+    """A worker's answer for one page: the page (or that it is kept), or why it failed, and
+    the memory it took."""
 
     source: Path
     number: int
     page: Page | None
     error: str | None
     peak_memory_mb: float  # the worker process's peak resident memory so far (not Tesseract's)
+    kept: bool = False  # the page is in the page store (see KeepPage), not sent back
 
 
-def ocr_page_of(source: Path, number: int, options: OcrOptions) -> PageOutcome:
+@dataclass(frozen=True)
+class KeepPage:
+    """Where the worker that reads a page of a long document keeps it: in the output folder's
+    page store, as position ``position`` of the document, rather than sending it back. The
+    document's pages then wait on disk, not in the parent's memory, and a run killed mid-way
+    keeps them."""
+
+    out_dir: Path
+    sha256: str
+    settings: str
+    position: int
+
+
+def ocr_page_of(
+    source: Path, number: int, options: OcrOptions, keep: KeepPage | None = None
+) -> PageOutcome:
     """Read page ``number`` of ``source`` and OCR it (a born-digital PDF page: read its own
-    text); errors come back as data, not raised.
+    text); errors come back as data, not raised; a page that cannot be kept stops the batch
+    (OutputError), as every later page would fail alike.
 
     Tesseract is held to one thread, as ocrmypdf does: N workers then use N cores instead of
     fighting over them.
@@ -234,7 +253,13 @@ def ocr_page_of(source: Path, number: int, options: OcrOptions) -> PageOutcome:
             error = f"page {number} is missing"
     except InputError as failure:
         error = failure.reason
+    kept = False
+    if page is not None and keep is not None:
+        page.number = keep.position
+        PageStore(keep.out_dir).save(keep.sha256, keep.settings, keep.position, page)
+        page, kept = None, True
     return PageOutcome(
         source=source, number=number, page=page, error=error,
         peak_memory_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,  # Linux: kB
+        kept=kept,
     )

@@ -1,16 +1,17 @@
-"""Local worker processes that each read one page at a time, so the pool knows which page each
-one is on.
+"""Local worker processes that each do one task at a time (read a page, write a document's
+outputs), so the pool knows which task each one is on.
 
 ``concurrent.futures``' process pool only knows that it is broken when a worker dies (the OOM
-killer, a crash in a native library): every page in flight fails, the healthy workers' too, and
-the pool is gone. Here each worker has a pipe of its own and one page at a time, so a dead
-worker fails the page it was reading and nothing else, and a new worker takes its place while
+killer, a crash in a native library): every task in flight fails, the healthy workers' too, and
+the pool is gone. Here each worker has a pipe of its own and one task at a time, so a dead
+worker fails the task it was doing and nothing else, and a new worker takes its place while
 the others go on.
 
-Workers start from a forkserver that has imported :mod:`pipeline.pages` once, and leave when the
-parent does (see ``pages.start_worker``). Their temporary files (Tesseract's page images) go to
-the run's own folder, removed when the run ends; one that a killed run left behind is removed by
-the next run of any output folder.
+Workers start from a forkserver that has imported :mod:`pipeline.pages` and
+:mod:`pipeline.finish` once, and leave when the parent does (see ``pages.start_worker``). Their
+temporary files (Tesseract's page images, a PDF being made) go to the run's own folder, removed
+when the run ends; one that a killed run left behind is removed by the next run of any output
+folder.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import shutil
 import signal
 import tempfile
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
@@ -31,30 +32,50 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from pipeline.errors import VnplanError
-from pipeline.pages import OcrOptions, PageOutcome, ocr_page_of, start_worker
+from pipeline.pages import start_worker
 
 RUN_TEMP_PREFIX = "vnplan-run-"
-# Tests only (tests/test_reliability.py): "<file name>:<page>" makes the worker reading that
-# page SIGKILL itself, as the OOM killer would.
+# Tests only (tests/test_reliability.py): a task's name ("<file name>:<page>" for a page,
+# "<document id>:outputs" for a document's outputs) makes the worker given that task SIGKILL
+# itself, as the OOM killer would.
 KILL_AT_VARIABLE = "VNPLAN_TEST_KILL_WORKER_AT"
+
+
+@dataclass(frozen=True)
+class Task:
+    """A call for a worker to make: ``function(*arguments)``, both picklable."""
+
+    name: str  # what it works on: "<file name>:<page>", "<document id>:outputs"
+    label: str  # what it does, for the failure of a worker that died on it: "reading page 3"
+    function: Callable[..., object]
+    arguments: tuple
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a task gave, or why it gave nothing (a bug, its worker killed)."""
+
+    value: object | None
+    failure: str | None = None
 
 
 @dataclass
 class _Worker:
     process: BaseProcess
     connection: Connection
-    task: tuple[int, Path, int] | None = None  # (key, file, page) it is reading
+    task: tuple[int, Task] | None = None  # (key, task) it is doing
 
 
 class LocalPool:
-    """``jobs`` worker processes; ``submit`` pages, then ``completed`` gives their outcomes."""
+    """``jobs`` worker processes; ``submit`` tasks, then ``completed`` gives their outcomes."""
 
     def __init__(self, jobs: int, temp_dir: str) -> None:
         self.slots = jobs
         self._context = multiprocessing.get_context("forkserver")
-        self._context.set_forkserver_preload(["pipeline.pool"])
+        # imported once, in the server every worker is forked from: pages and documents
+        self._context.set_forkserver_preload(["pipeline.pool", "pipeline.finish"])
         self._temp_dir = temp_dir
-        self._queue: deque[tuple[int, Path, int, OcrOptions]] = deque()
+        self._queue: deque[tuple[int, Task]] = deque()
         self._workers: list[_Worker] = []
         try:
             for _ in range(jobs):
@@ -72,36 +93,40 @@ class LocalPool:
         theirs.close()  # the worker's end: held only by the worker, so its death closes it
         return _Worker(process, ours)
 
-    def submit(self, key: int, path: Path, number: int, options: OcrOptions) -> None:
-        """Read page ``number`` of ``path``; its outcome comes back from ``completed`` under
-        ``key``."""
-        self._queue.append((key, path, number, options))
+    def submit(self, key: int, task: Task, first: bool = False) -> None:
+        """Do ``task``; its outcome comes back from ``completed`` under ``key``. A ``first``
+        task goes before those waiting (a document's outputs before more pages are read)."""
+        if first:
+            self._queue.appendleft((key, task))
+        else:
+            self._queue.append((key, task))
         self._dispatch()
 
     def _dispatch(self) -> None:
         for index, worker in enumerate(self._workers):
             while worker.task is None and self._queue:
-                key, path, number, options = self._queue[0]
+                key, task = self._queue[0]
                 try:
-                    worker.connection.send((path, number, options))
-                except OSError:  # died while idle: replace it, the page goes to the new one
+                    worker.connection.send(task)
+                except OSError:  # died while idle: replace it, the task goes to the new one
                     worker = self._replace(index)
                     continue
                 self._queue.popleft()
-                worker.task = (key, path, number)
+                worker.task = (key, task)
 
-    def completed(self) -> list[tuple[int, PageOutcome]]:
-        """Wait for at least one page to be done, and give (key, outcome) of each that is.
+    def completed(self) -> list[tuple[int, Outcome]]:
+        """Wait for at least one task to be done, and give (key, outcome) of each that is.
 
-        A worker that died fails its page, with how it ended, and is replaced; a VnplanError
-        from a worker (Tesseract or a model missing) is raised here.
+        A worker that died fails its task, with how it ended, and is replaced; a VnplanError
+        from a worker (Tesseract or a model missing, an output folder it cannot write) is
+        raised here.
         """
         busy = [worker for worker in self._workers if worker.task is not None]
         if not busy and not self._queue:
             return []
         ready = set(wait([w.connection for w in busy]
                          + [w.process.sentinel for w in self._workers]))
-        outcomes: list[tuple[int, PageOutcome]] = []
+        outcomes: list[tuple[int, Outcome]] = []
         for index, worker in enumerate(list(self._workers)):
             dead = worker.process.sentinel in ready
             if worker.task is not None and (worker.connection in ready or dead):
@@ -109,27 +134,26 @@ class LocalPool:
                 if reply is not None:  # its answer, sent before it died if it did
                     outcomes.append(reply)
             if dead:
-                if worker.task is not None:  # died on its page, before it could answer
+                if worker.task is not None:  # died on its task, before it could answer
                     outcomes.append(_died(worker))
                 self._replace(index)
         self._dispatch()
         return outcomes
 
-    def _receive(self, worker: _Worker) -> tuple[int, PageOutcome] | None:
+    def _receive(self, worker: _Worker) -> tuple[int, Outcome] | None:
         """The worker's answer, or None when it died before giving one."""
         try:
             kind, value = worker.connection.recv()
         except (EOFError, OSError):
             return None
         assert worker.task is not None
-        key, path, number = worker.task
+        key, task = worker.task
         worker.task = None
         if kind == "error":
             raise value
-        if kind == "bug":  # a bug: fail this page, keep the batch
-            return key, PageOutcome(path, number, None, f"internal error on page {number}: {value}",
-                                    0.0)
-        return key, value
+        if kind == "bug":  # a bug: fail this task, keep the batch
+            return key, Outcome(None, f"internal error while {task.label}: {value}")
+        return key, Outcome(value)
 
     def _replace(self, index: int) -> _Worker:
         old = self._workers[index]
@@ -157,9 +181,9 @@ class LocalPool:
             worker.connection.close()
 
 
-def _died(worker: _Worker) -> tuple[int, PageOutcome]:
+def _died(worker: _Worker) -> tuple[int, Outcome]:
     assert worker.task is not None
-    key, path, number = worker.task
+    key, task = worker.task
     worker.process.join()
     code = worker.process.exitcode or 0
     if code == -signal.SIGKILL:
@@ -168,12 +192,12 @@ def _died(worker: _Worker) -> tuple[int, PageOutcome]:
         how = f"killed by signal {-code}"
     else:
         how = f"exit code {code}"
-    reason = f"the worker process died ({how}) while reading page {number}; run again to retry"
-    return key, PageOutcome(path, number, None, reason, 0.0)
+    reason = f"the worker process died ({how}) while {task.label}; run again to retry"
+    return key, Outcome(None, reason)
 
 
 def _serve(connection: Connection, parent_pid: int, temp_dir: str) -> None:
-    """A worker: read the pages it is sent, one at a time, until told to stop."""
+    """A worker: do the tasks it is sent, one at a time, until told to stop."""
     start_worker(parent_pid, temp_dir)
     kill_at = os.environ.get(KILL_AT_VARIABLE)
     while True:
@@ -183,14 +207,13 @@ def _serve(connection: Connection, parent_pid: int, temp_dir: str) -> None:
             return  # the parent is gone
         if task is None:
             return
-        path, number, options = task
-        if kill_at == f"{path.name}:{number}":
+        if task.name == kill_at:
             os.kill(os.getpid(), signal.SIGKILL)
         try:
-            reply: tuple[str, object] = ("page", ocr_page_of(path, number, options))
+            reply: tuple[str, object] = ("done", task.function(*task.arguments))
         except VnplanError as error:
             reply = ("error", error)
-        except Exception as error:  # a bug: reported as this page's failure
+        except Exception as error:  # a bug: reported as this task's failure
             reply = ("bug", f"{type(error).__name__}: {error}")
         connection.send(reply)
 

@@ -121,6 +121,33 @@ def test_a_dead_worker_fails_only_its_own_page(strips: list[Image.Image], tmp_pa
     assert not (out / STATE_DIR).exists(), "a done document's pages are not kept"
 
 
+def test_a_worker_killed_while_writing_a_document_fails_only_that_document(
+    strips: list[Image.Image], tmp_path: Path
+) -> None:
+    """Documents are written by the workers, not by the batch's own process: the worker
+    writing ho-so's outputs is SIGKILLed. ho-so fails, saying so; its pages are kept, so the
+    next run reads none again and only writes it; no temporary file is left behind."""
+    folder, out = tmp_path / "scans", tmp_path / "out"
+    folder.mkdir()
+    strips[0].save(folder / "ho-so.tif", save_all=True, append_images=strips[1:3],
+                   dpi=(300, 300))
+    strips[3].save(folder / "to-trinh.png", dpi=(300, 300))
+    run = _cli("run", str(folder), "-o", str(out), "--jobs", "2", *NO_PDF,
+               env={KILL_AT_VARIABLE: "ho-so:outputs"})
+    assert run.returncode == ExitCode.input_failed, run.stderr
+    assert _errors(run.stderr) == [
+        f"vnplan: error: {folder / 'ho-so.tif'}: the worker process died (killed by signal 9, "
+        "as when memory runs out) while writing its outputs; run again to retry"
+    ]
+    assert _rows(out) == [("ho-so", "failed"), ("to-trinh", "done")]
+    assert not list(out.rglob(".*.tmp")), "a killed writer's temporaries are removed"
+
+    to_do, result = _pages_to_do([folder], out)
+    assert to_do == 0 and not result.failures  # every page kept: only the writing is redone
+    assert _rows(out) == [("ho-so", "done"), ("to-trinh", "done")]
+    assert _json_pages(out / "ho-so.json") == [1, 2, 3]
+
+
 # Page-level resume
 
 
