@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import BinaryIO, TypeVar
 
 from pipeline.errors import OutputBusyError, OutputError
 
@@ -67,21 +67,30 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write via a temporary file and rename, so a kill never leaves a truncated file.
+    """Write ``data`` to ``path`` through :func:`atomic_writer`."""
+    with atomic_writer(path) as handle:
+        handle.write(data)
+
+
+@contextmanager
+def atomic_writer(path: Path) -> Iterator[BinaryIO]:
+    """A file to write ``path`` through, piece by piece: a temporary file renamed over it once
+    complete, so a kill never leaves a truncated file, and a long document's output is never
+    held whole in memory.
 
     A target that is not a regular file (``-o /dev/stdout``, ``/dev/null``, a symlink the user
     made) is written through, never replaced. The file gets the permissions the umask allows,
     as any file the user's programs create."""
     if path.is_symlink() or (path.exists() and not path.is_file()):
         with open(path, "wb") as handle:
-            handle.write(data)
+            yield handle
         return
     descriptor, temporary = tempfile.mkstemp(
         dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
     )
     try:
         with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
+            yield handle
             os.fchmod(handle.fileno(), file_mode())
         os.replace(temporary, path)
     except BaseException:

@@ -13,28 +13,44 @@ from pathlib import Path
 from lxml import etree
 
 from pipeline import __version__
-from pipeline.export import atomic_write_bytes, printable_path
+from pipeline.export import atomic_writer, printable_path
 from pipeline.models import Box, Document, Line, Page
 
 NAMESPACE = "http://www.loc.gov/standards/alto/ns-v4#"
 SCHEMA_LOCATION = f"{NAMESPACE} http://www.loc.gov/standards/alto/v4/alto-4-4.xsd"
 _XSI = "http://www.w3.org/2001/XMLSchema-instance"
 _PROCESSING_ID = "OCR_1"
+# a part written on its own (the description, a page) declares the namespace it is in, or the
+# XML writer would give it a prefix of its own
+_NSMAP = {None: NAMESPACE}
 
 
 def write_alto(document: Document, path: Path, *, settings: dict | None = None) -> None:
-    """``settings`` (the batch's options) go into the processing step's description."""
-    root = etree.Element(
-        _tag("alto"), nsmap={None: NAMESPACE, "xsi": _XSI},
-        attrib={f"{{{_XSI}}}schemaLocation": SCHEMA_LOCATION, "SCHEMAVERSION": "4.4"},
-    )
-    root.append(_description(document, settings))
-    layout = etree.SubElement(root, _tag("Layout"))
-    for page in document.pages:
-        layout.append(_page(page))
-    atomic_write_bytes(
-        path, etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
-    )
+    """``settings`` (the batch's options) go into the processing step's description. Written
+    page by page, so a long document's tree is never whole in memory."""
+    with atomic_writer(path) as handle:
+        with etree.xmlfile(handle, encoding="UTF-8") as xml:
+            xml.write_declaration()
+            with xml.element(
+                _tag("alto"), nsmap={None: NAMESPACE, "xsi": _XSI},
+                attrib={f"{{{_XSI}}}schemaLocation": SCHEMA_LOCATION, "SCHEMAVERSION": "4.4"},
+            ):
+                xml.write("\n  ")
+                xml.write(_indented(_description(document, settings), 1))
+                xml.write("\n  ")
+                with xml.element(_tag("Layout")):
+                    for page in document.pages:
+                        xml.write("\n    ")
+                        xml.write(_indented(_page(page), 2))
+                    xml.write("\n  ")
+                xml.write("\n")
+        handle.write(b"\n")  # after the root element, where the XML writer writes nothing
+
+
+def _indented(element: etree._Element, level: int) -> etree._Element:
+    """The element indented as if ``level`` deep, two spaces a level."""
+    etree.indent(element, space="  ", level=level)
+    return element
 
 
 def _tag(name: str) -> str:
@@ -48,7 +64,7 @@ def _child(parent: etree._Element, name: str, text: str | None = None, **attribu
 
 
 def _description(document: Document, settings: dict | None) -> etree._Element:
-    description = etree.Element(_tag("Description"))
+    description = etree.Element(_tag("Description"), nsmap=_NSMAP)
     _child(description, "MeasurementUnit", "pixel")
     source = _child(description, "sourceImageInformation")
     _child(source, "fileName", printable_path(document.source))
@@ -68,7 +84,7 @@ def _description(document: Document, settings: dict | None) -> etree._Element:
 
 def _page(page: Page) -> etree._Element:
     prefix = f"P{page.number}"
-    element = etree.Element(_tag("Page"), {
+    element = etree.Element(_tag("Page"), nsmap=_NSMAP, attrib={
         "ID": prefix, "PHYSICAL_IMG_NR": str(page.number), "PROCESSING": _PROCESSING_ID,
         "WIDTH": str(page.width), "HEIGHT": str(page.height),
     })

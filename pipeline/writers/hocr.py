@@ -10,10 +10,11 @@ readers that concatenate a word's text see both). Boxes are scan pixels, the fra
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from pathlib import Path
 
 from pipeline import __version__
-from pipeline.export import atomic_write_text, printable_path
+from pipeline.export import atomic_writer, printable_path
 from pipeline.models import Box, Document, Page
 
 CAPABILITIES = "ocr_page ocr_carea ocr_par ocr_line ocrx_word ocrp_wconf ocrp_lang"
@@ -21,15 +22,20 @@ DOCTYPE = "<!DOCTYPE html>"
 
 
 def write_hocr(document: Document, path: Path) -> None:
-    """Write the document's hOCR to ``path`` atomically."""
-    atomic_write_text(path, hocr_text(document))
+    """Write the document's hOCR to ``path`` atomically, a page at a time."""
+    with atomic_writer(path) as handle:
+        for piece in _pieces(document, "vie"):
+            handle.write(piece.encode("utf-8", "backslashreplace"))
 
 
 def hocr_text(document: Document, lang: str = "vie") -> str:
     """The whole document as one hOCR file: one ``ocr_page`` per page, in order."""
-    html = ET.Element("html", {"xmlns": "http://www.w3.org/1999/xhtml", "xml:lang": "vi",
-                               "lang": "vi"})
-    head = ET.SubElement(html, "head")
+    return "".join(_pieces(document, lang))
+
+
+def _pieces(document: Document, lang: str) -> Iterator[str]:
+    """The hOCR text in pieces: the head, each page, the end; indented one space a level."""
+    head = ET.Element("head")
     ET.SubElement(head, "title").text = printable_path(Path(document.source.name))
     ET.SubElement(head, "meta", {"charset": "utf-8"})
     ET.SubElement(head, "meta", {"name": "ocr-system", "content": f"vnplan {__version__}"})
@@ -37,14 +43,19 @@ def hocr_text(document: Document, lang: str = "vie") -> str:
     ET.SubElement(head, "meta", {"name": "ocr-number-of-pages",
                                  "content": str(len(document.pages))})
     ET.SubElement(head, "meta", {"name": "ocr-langs", "content": lang})
-    body = ET.SubElement(html, "body")
+    yield ('<?xml version="1.0" encoding="UTF-8"?>\n' + DOCTYPE + "\n"
+           '<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="vi" lang="vi">\n ')
+    yield _indented(head, 1) + "\n <body>"
     for index, page in enumerate(document.pages, start=1):
-        body.append(_page(page, index, page.source or document.source, lang))
-    ET.indent(html, space=" ")
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n' + DOCTYPE + "\n"
-        + ET.tostring(html, encoding="unicode") + "\n"
-    )
+        yield "\n  " + _indented(_page(page, index, page.source or document.source, lang), 2)
+    yield "\n </body>\n</html>\n"
+
+
+def _indented(element: ET.Element, level: int) -> str:
+    """The element as text, indented as if ``level`` deep, without trailing white space."""
+    ET.indent(element, space=" ", level=level)
+    element.tail = None
+    return ET.tostring(element, encoding="unicode")
 
 
 def _page(page: Page, index: int, source: Path, lang: str) -> ET.Element:

@@ -6,11 +6,12 @@ review report of an earlier batch."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from pipeline import __version__
-from pipeline.export import atomic_write_text, printable_path
+from pipeline.export import atomic_writer, printable_path
 from pipeline.models import Box, Document, Line, Page, Word
 from pipeline.provenance import Provenance, Span
 
@@ -25,19 +26,33 @@ def write_json(
 ) -> None:
     """``settings`` are the options the batch ran with, so a reader knows how it was made;
     ``provenance`` (:func:`pipeline.provenance.field_provenance`) where each field came from."""
-    record = {
+    with atomic_writer(path) as handle:
+        for piece in _pieces(document, fields, settings, provenance):
+            handle.write(piece.encode("utf-8", "backslashreplace"))
+
+
+def _pieces(
+    document: Document, fields: dict | None, settings: dict | None,
+    provenance: Provenance | None,
+) -> Iterator[str]:
+    """The JSON text in pieces, a page each, so a long document's record is never whole in
+    memory; together they are ``json.dumps`` of the whole record, byte for byte."""
+    head = {
         "schema_version": SCHEMA_VERSION,
         "vnplan_version": __version__,
         "source": printable_path(document.source),
         "settings": settings,
-        "pages": [_page_record(page) for page in document.pages],
     }
+    yield json.dumps(head, ensure_ascii=False)[:-1] + ', "pages": ['
+    for index, page in enumerate(document.pages):
+        yield (", " if index else "") + json.dumps(_page_record(page), ensure_ascii=False)
+    yield "]"
     if fields is not None:
-        record["fields"] = fields
+        yield ', "fields": ' + json.dumps(fields, ensure_ascii=False)
         if provenance is not None:
-            record["provenance"] = {key: _spans_record(value)
-                                    for key, value in provenance.items()}
-    atomic_write_text(path, json.dumps(record, ensure_ascii=False))
+            spans = {key: _spans_record(value) for key, value in provenance.items()}
+            yield ', "provenance": ' + json.dumps(spans, ensure_ascii=False)
+    yield "}"
 
 
 def _spans_record(value: object) -> object:

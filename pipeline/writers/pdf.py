@@ -20,6 +20,7 @@ import logging
 import os
 import sys
 import tempfile
+from contextlib import ExitStack
 from pathlib import Path
 
 import img2pdf
@@ -109,8 +110,14 @@ def _ocrmypdf(source: Path, target: Path, output_type: str, ocr_pages: list[int]
     # sys.stderr pointing at that stream (pikepdf 10.18): every later message would vanish.
     stderr = sys.stderr
     try:
-        return ocrmypdf.ocr(source, target, pdfa_backend="internal", **settings)
-    except PdfaConversionFailedError:
+        if output_type == "pdfa":
+            # Written to a stream, OCRmyPDF leaves out its last checks of the file: a PDF/A
+            # claim read back, and every stream decompressed, page images included (about
+            # 20 ms a page). pikepdf's PDF/A writer has validated what it wrote just before.
+            with open(target, "wb") as stream:
+                return ocrmypdf.ocr(source, stream, pdfa_backend="internal", **settings)
+        return ocrmypdf.ocr(source, target, **settings)
+    except PdfaConversionFailedError:  # Ghostscript's PDF/A is checked as OCRmyPDF checks it
         return ocrmypdf.ocr(source, target, pdfa_backend="ghostscript", **settings)
     finally:
         sys.stderr = stderr
@@ -134,20 +141,40 @@ def _has_text(path: Path, numbers: list[int]) -> bool:
 
 
 def _original_pages(document: Document, target: Path) -> None:
-    """One PDF of the document's pages as they are in its source files."""
+    """One PDF of the document's pages as they are in its source files: the source itself,
+    linked, when the document is every page of one PDF in order (the common case, and a long
+    PDF copied page by page would pass through memory whole)."""
+    sources = {_page_source(document, page)[0] for page in document.pages}
+    if len(sources) == 1:
+        source = sources.pop()
+        numbers = [_page_source(document, page)[1] for page in document.pages]
+        if _whole_pdf(source, numbers):
+            target.symlink_to(source.absolute())
+            return
     output = pikepdf.new()
     opened: dict[Path, pikepdf.Pdf] = {}
-    try:
-        for page in document.pages:
-            source, number = _page_source(document, page)
-            if source not in opened:
-                opened[source] = _as_pdf(source, page.dpi)
-            output.pages.append(opened[source].pages[number - 1])
-        output.save(target)
-    finally:
-        for pdf in opened.values():
-            pdf.close()
-        output.close()
+    with ExitStack() as files:
+        try:
+            for page in document.pages:
+                source, number = _page_source(document, page)
+                if source not in opened:
+                    opened[source] = _as_pdf(source, page.dpi, files)
+                output.pages.append(opened[source].pages[number - 1])
+            output.save(target)
+        finally:
+            for pdf in opened.values():
+                pdf.close()
+            output.close()
+
+
+def _whole_pdf(source: Path, numbers: list[int]) -> bool:
+    """Whether ``numbers`` are every page of ``source``, a PDF, in order."""
+    with open(source, "rb") as handle:  # by an open file: its name may not be UTF-8
+        if handle.read(5) != b"%PDF-":
+            return False
+        handle.seek(0)
+        with pikepdf.open(handle) as pdf:
+            return numbers == list(range(1, len(pdf.pages) + 1))
 
 
 def _page_source(document: Document, page: Page) -> tuple[Path, int]:
@@ -156,17 +183,21 @@ def _page_source(document: Document, page: Page) -> tuple[Path, int]:
     return page.source or document.source, page.source_page or page.number
 
 
-def _as_pdf(source: Path, dpi: float | None) -> pikepdf.Pdf:
-    """A PDF opened as it is; an image as img2pdf embeds it, each frame a page."""
-    data = source.read_bytes()  # by content: a file name that is not UTF-8 trips both libraries
-    if data.startswith(b"%PDF-"):
-        return pikepdf.open(io.BytesIO(data))
+def _as_pdf(source: Path, dpi: float | None, files: ExitStack) -> pikepdf.Pdf:
+    """A PDF opened as it is, read as needed (a long one is never whole in memory); an image
+    as img2pdf embeds it, each frame a page. Both by an open file, not by name: a file name
+    that is not UTF-8 trips both libraries."""
+    handle = files.enter_context(open(source, "rb"))  # noqa: SIM115 - closed by files
+    if handle.read(5) == b"%PDF-":
+        handle.seek(0)
+        return pikepdf.open(handle)
+    handle.seek(0)
     layout = (
         img2pdf.default_layout_fun if dpi
         else img2pdf.get_fixed_dpi_layout_fun((ASSUMED_DPI, ASSUMED_DPI))
     )
     try:
-        data = img2pdf.convert(data, rotation=img2pdf.Rotation.none, layout_fun=layout)
+        data = img2pdf.convert(handle.read(), rotation=img2pdf.Rotation.none, layout_fun=layout)
     except (img2pdf.ImageOpenError, img2pdf.AlphaChannelError, ValueError):
         data = _converted(source, layout)
     return pikepdf.open(io.BytesIO(data))
