@@ -80,6 +80,7 @@ channel: venv
 bench: venv model
 	$(PYTHON) -m pipeline.evaluation.restore_bench
 	$(PYTHON) -m pipeline.evaluation.batch_bench
+	$(PYTHON) -m pipeline.evaluation.scaling_bench
 	$(PYTHON) -m pipeline.evaluation.report_bench
 
 samples: venv

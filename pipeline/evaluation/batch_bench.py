@@ -1,6 +1,6 @@
 """Batch throughput: `vnplan run --jobs 2` against plain `tesseract -l vie`, two at a time.
 
-    python -m pipeline.evaluation.batch_bench [--seeds 2] [--rounds 2] [--jobs 2]
+    python -m pipeline.evaluation.batch_bench [--seeds 2] [--rounds 2] [--jobs 2] [--stages-only]
 
 The pages are our samples (samples/*.txt) rendered as 300-dpi A4 scans, once per seed, into
 out/bench/scans. Both sides read the same PNGs in the same run, alternating round by round so
@@ -12,10 +12,13 @@ Plain Tesseract runs twice per round: as installed (OpenMP may start several thr
 process, which on a small machine fight over the cores), and held to one thread
 (OMP_THREAD_LIMIT=1, as vnplan's workers are), the stronger baseline.
 
-Archive outputs: the pages are OCR'd once in this process and the time per page of OCR
-(cleanup, Tesseract, correction) is set beside the time of writing ALTO, hOCR and a PDF/A of
-the same documents, grouped as the batch groups them (each sample plan's pages) and as
-one-page documents, the worst case for the PDF's fixed cost per document.
+Stages: the pages are done once more in this process, one at a time as a worker does them,
+and each stage timed where it is called (reading, cleanup, line detection, Tesseract,
+correction, the rest of the page; then per document parsing, the outputs, the PDF/A), beside
+plain Tesseract on the same pages. Archive outputs: the time per page of OCR is set beside the
+time of writing ALTO, hOCR and a PDF/A of the same documents, grouped as the batch groups
+them (each sample plan's pages) and as one-page documents, the worst case for the PDF's fixed
+cost per document.
 
 Peak memory per worker: vnplan's own report (the worker process's peak resident size), and
 the worker's footprint with its running Tesseract, sampled with psutil every 0.1 s, over the
@@ -26,12 +29,15 @@ low resolution, a colour stamp...), which are the pages cleanup works hardest on
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import re
 import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
@@ -39,7 +45,9 @@ import psutil
 from pipeline.inputs import read_pages
 from pipeline.models import Document
 from pipeline.pages import ocr_page
+from pipeline.parse import parse_plan
 from pipeline.synth import LEVELS, degrade, render_pages, write_scans
+from pipeline.writers import write_document_outputs
 from pipeline.writers.alto import write_alto
 from pipeline.writers.hocr import write_hocr
 from pipeline.writers.pdf import write_pdf
@@ -78,9 +86,10 @@ def time_tesseract(pages: list[Path], jobs: int, one_thread: bool) -> float:
 
 
 def time_vnplan(
-    pages: list[Path], jobs: int, name: str, *options: str
+    pages: list[Path], jobs: int, name: str, *options: str, page_count: int | None = None
 ) -> tuple[float, str, float]:
-    """Seconds, the summary line, and the largest worker footprint (worker + its Tesseract)."""
+    """Seconds, the summary line, and the largest worker footprint (worker + its Tesseract);
+    ``pages`` are files of ``page_count`` pages in all (one each by default)."""
     out = WORK / f"vnplan-{name}"
     started = time.perf_counter()
     run = subprocess.Popen(
@@ -95,17 +104,20 @@ def time_vnplan(
     seconds = time.perf_counter() - started
     stderr = run.stderr.read().strip() if run.stderr else ""
     summary = stderr.splitlines()[-1] if stderr else ""
-    if run.returncode != 0 or f"{len(pages)} pages" not in summary:
+    expected = len(pages) if page_count is None else page_count
+    if run.returncode != 0 or f" {expected} pages" not in summary:
         raise SystemExit(f"vnplan run failed ({run.returncode}): {stderr}")
     return seconds, summary, footprint
 
 
 def _largest_worker_mb(pid: int) -> float:
-    """The largest resident size of a Python process under ``pid`` plus its child processes."""
+    """The largest resident size of a Python process under ``pid`` plus the programs it runs
+    (Tesseract, Ghostscript): not plus the workers, for the forkserver they are forked from."""
     try:
         tree = psutil.Process(pid).children(recursive=True)
         sizes = [
-            process.memory_info().rss + sum(c.memory_info().rss for c in process.children())
+            process.memory_info().rss + sum(c.memory_info().rss for c in process.children()
+                                            if not c.name().startswith("python"))
             for process in tree
             if process.name().startswith("python")
         ]
@@ -114,23 +126,102 @@ def _largest_worker_mb(pid: int) -> float:
     return max(sizes, default=0) / 2**20
 
 
-def archive_output_cost(pages: list[Path]) -> None:
-    """Seconds per page of OCR beside seconds per page of writing ALTO, hOCR and PDF/A."""
+# The stages of a page, timed where ocr_page calls them: (stage, module, function).
+PAGE_STAGES = (
+    ("cleanup", "pipeline.preprocess", "clean_page"),
+    ("line detection", "pipeline.detect", "ink_marks"),
+    ("line detection", "pipeline.detect", "detect_lines"),
+    ("line detection", "pipeline.detect", "ink_covered"),
+    ("Tesseract", "pipeline.ocr", "recognise_lines"),
+    ("Tesseract", "pipeline.ocr", "recognise"),
+    ("Tesseract", "pipeline.ocr", "recover_dropped_text"),
+    ("correction", "pipeline.correct", "correct_lines"),
+)
+
+
+@contextmanager
+def timed_stages(seconds: dict[str, float]) -> Iterator[None]:
+    """Add the time spent in each of PAGE_STAGES' functions to ``seconds[stage]``."""
+    originals = []
+    for stage, module_name, name in PAGE_STAGES:
+        module = importlib.import_module(module_name)
+        original = getattr(module, name)
+        originals.append((module, name, original))
+
+        def timed(*args, _stage=stage, _original=original, **kwargs):
+            started = time.perf_counter()
+            try:
+                return _original(*args, **kwargs)
+            finally:
+                seconds[_stage] = seconds.get(_stage, 0.0) + time.perf_counter() - started
+
+        setattr(module, name, timed)
+    try:
+        yield
+    finally:
+        for module, name, original in originals:
+            setattr(module, name, original)
+
+
+def stage_costs(pages: list[Path]) -> None:
+    """Seconds per page of each stage of the work, done in this process one page at a time as
+    a worker does it, beside plain Tesseract on the same pages; then what writing ALTO, hOCR
+    and PDF/A adds, for documents as the batch groups them and as one-page documents (the
+    worst case for the PDF's fixed cost per document)."""
     os.environ["OMP_THREAD_LIMIT"] = "1"  # one Tesseract thread, as in the batch's workers
-    by_plan: dict[str, list] = {}
-    started = time.perf_counter()
-    for path in pages:
-        page = ocr_page(next(read_pages(path)), source=path)
-        page.source, page.source_page = path, 1
-        by_plan.setdefault(f"{path.parent.name}-{path.stem.rsplit('-p', 1)[0]}", []).append(page)
-    ocr_seconds = (time.perf_counter() - started) / len(pages)
     out = WORK / "archive"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    write_pdf(Document(pages[0], [by_plan[next(iter(by_plan))][0]]), out / "warm-up.pdf")
-    print(f"\narchive outputs, in one process: OCR {ocr_seconds:.2f} s per page "
-          f"({len(pages)} pages)")
-    for grouping, documents in (
+    warm = ocr_page(next(read_pages(pages[0])), source=pages[0])  # models loaded once
+    write_pdf(Document(pages[0], [warm]), out / "warm-up.pdf")
+    seconds: dict[str, float] = {}
+    by_plan: dict[str, list] = {}
+    with timed_stages(seconds):
+        for path in pages:
+            started = time.perf_counter()
+            image = next(read_pages(path))
+            seconds["reading the image"] = (seconds.get("reading the image", 0.0)
+                                            + time.perf_counter() - started)
+            page = ocr_page(image, source=path)
+            seconds["page, in all"] = (seconds.get("page, in all", 0.0)
+                                       + time.perf_counter() - started)
+            page.source, page.source_page = path, 1
+            by_plan.setdefault(f"{path.parent.name}-{path.stem.rsplit('-p', 1)[0]}",
+                               []).append(page)
+    seconds["the rest of the page (reading order, junk, boxes)"] = seconds["page, in all"] - sum(
+        value for stage, value in seconds.items() if stage != "page, in all")
+    documents = [Document(plan[0].source, plan) for plan in by_plan.values()]
+    for stage, work in (
+        ("parsing the fields", lambda d, name: parse_plan(d.text)),
+        ("txt, JSON, ALTO, hOCR, review page", lambda d, name: write_document_outputs(
+            d, parse_plan(d.text).to_dict(), out, name)),
+        ("PDF/A", lambda d, name: write_pdf(d, out / f"{name}.pdf")),
+    ):
+        started = time.perf_counter()
+        for name, document in zip(by_plan, documents, strict=True):
+            work(document, name)
+        seconds[stage] = time.perf_counter() - started
+    seconds["txt, JSON, ALTO, hOCR, review page"] -= seconds["parsing the fields"]
+    started = time.perf_counter()
+    for path in pages:
+        subprocess.run(["tesseract", str(path), str(out / "tesseract"), "-l", "vie"],
+                       check=True, capture_output=True)
+    tesseract = (time.perf_counter() - started) / len(pages)
+    total = seconds["page, in all"] + sum(
+        value for stage, value in seconds.items() if stage in
+        ("parsing the fields", "txt, JSON, ALTO, hOCR, review page", "PDF/A"))
+    print(f"\nseconds per page of each stage, one page at a time in this process "
+          f"({len(pages)} pages, {len(documents)} documents)")
+    for stage, value in seconds.items():
+        if stage != "page, in all":
+            print(f"  {stage:50} {value / len(pages):6.3f}  {100 * value / total:5.1f}%")
+    print(f"  {'all of it':50} {total / len(pages):6.3f}")
+    print(f"  {'plain tesseract -l vie, one thread, same pages':50} {tesseract:6.3f}  "
+          f"(vnplan's work is {total / len(pages) / tesseract:.2f}x Tesseract's)")
+    ocr_seconds = seconds["page, in all"] / len(pages)
+    print(f"archive outputs beside the OCR of a page ({ocr_seconds:.2f} s: cleanup, "
+          "detection, Tesseract, correction)")
+    for grouping, groups in (
         ("as the batch groups them", [(name, plan) for name, plan in by_plan.items()]),
         ("one page per document", [(f"{name}-{i}", [page]) for name, plan in by_plan.items()
                                    for i, page in enumerate(plan)]),
@@ -140,13 +231,13 @@ def archive_output_cost(pages: list[Path]) -> None:
                               ("hOCR", lambda d, p: write_hocr(d, p.with_suffix(".hocr"))),
                               ("PDF/A", lambda d, p: write_pdf(d, p.with_suffix(".pdf")))):
             started = time.perf_counter()
-            for name, plan in documents:
+            for name, plan in groups:
                 writer(Document(plan[0].source, plan), out / name)
             costs[label] = (time.perf_counter() - started) / len(pages)
-        total = sum(costs.values())
+        added = sum(costs.values())
         detail = ", ".join(f"{label} {1000 * cost:.0f} ms" for label, cost in costs.items())
-        print(f"  {grouping} ({len(documents)} documents): {detail} per page; "
-              f"{100 * total / ocr_seconds:.1f}% of the OCR time per page (target <= 10%)")
+        print(f"  {grouping} ({len(groups)} documents): {detail} per page; "
+              f"{100 * added / ocr_seconds:.1f}% of the OCR time per page (target <= 10%)")
 
 
 def level_pages() -> list[Path]:
@@ -169,8 +260,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=2, help="renderings of each sample page")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--stages-only", action="store_true",
+                        help="only the seconds per stage, not the batch runs")
     args = parser.parse_args(argv)
     pages = bench_pages(args.seeds)
+    if args.stages_only:
+        stage_costs(pages)
+        return 0
     print(f"{len(pages)} pages (300 dpi A4, samples rendered at {args.seeds} seeds), "
           f"{args.jobs} at a time, {args.rounds} rounds")
     plain, one_thread, vnplan, no_pdf, peaks, footprints = [], [], [], [], [], []
@@ -198,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{rate(vnplan) / rate(one_thread):.2f} (target >= 0.85)")
     print(f"the searchable PDF/A costs the batch {100 * (min(vnplan) / min(no_pdf) - 1):.1f}% "
           "of its time (ALTO and hOCR are written either way)")
-    archive_output_cost(pages)
+    stage_costs(pages)
     levels = level_pages()
     _, summary, footprint = time_vnplan(levels, args.jobs, "levels")
     if match := _PEAK.search(summary):
