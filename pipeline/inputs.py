@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pypdfium2
 from PIL import Image, ImageSequence, UnidentifiedImageError
@@ -193,11 +194,30 @@ def _read_image(path: Path, numbers: Container[int] | None) -> Iterator[PageImag
             if numbers is not None and number not in numbers:
                 continue
             try:
-                pixels = to_uint8(frame)
+                pixels = _decoded_by_opencv(path, frame) if not several else None
+                if pixels is None:
+                    pixels = to_uint8(frame)
             except (OSError, SyntaxError, ValueError) as error:
                 where = f"page {number}: " if several else ""
                 raise InputError(path, f"{where}image data is damaged ({error})") from error
             yield PageImage(number=number, pixels=pixels, dpi=dpi)
+
+
+# PNG modes OpenCV decodes to the same pixels as Pillow, in half the time (Pillow's decode and
+# its copy into numpy cost about 80 ms on a 300-dpi A4 page, OpenCV's about 40)
+_OPENCV_PNG = {"L": cv2.IMREAD_GRAYSCALE, "RGB": cv2.IMREAD_COLOR}
+
+
+def _decoded_by_opencv(path: Path, image: Image.Image) -> np.ndarray | None:
+    """An 8-bit gray or RGB PNG's pixels, decoded by OpenCV; None for anything else, which
+    Pillow decodes (:func:`to_uint8`)."""
+    flag = _OPENCV_PNG.get(image.mode) if image.format == "PNG" else None
+    if flag is None:
+        return None
+    pixels = cv2.imdecode(np.fromfile(path, dtype=np.uint8), flag | cv2.IMREAD_IGNORE_ORIENTATION)
+    if pixels is None or pixels.shape[:2] != (image.height, image.width):
+        raise ValueError("OpenCV cannot decode it")
+    return cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB) if pixels.ndim == 3 else pixels
 
 
 def _declared_dpi(image: Image.Image) -> float | None:
