@@ -156,6 +156,23 @@ def test_capital_inside_a_sentence_marks_a_name(tmp_path: Path) -> None:
     assert repair(fixer, "Ong Tran Van Kién phat biéu") == "Ông Trần Văn Kiên phát biểu"
 
 
+def test_context_brings_candidates_the_channel_alone_misses(fixer: Repairer) -> None:
+    """"bt" is too damaged for the channel to rank "tốt" among its candidates; the words
+    around it expect "tốt" ("làm tốt công tác"), so it joins them and wins."""
+    assert fixer.lm.index["tốt"] not in set(fixer.candidates("bt").ids.tolist())
+    assert repair(fixer, "lam bt cong tac van dong") == "làm tốt công tác vận động"
+
+
+def test_two_lookalike_digits_next_to_one_letter_are_repaired(fixer: Repairer) -> None:
+    """"16p" is "lớp" read by the English model (our renders show "16i", "16n", "16p");
+    numbers stay numbers."""
+    assert fixer.repairable("16p") and not fixer.repairable("161")
+    assert repair(fixer, "Day manh cong tac tuyén truyén trong cac tang 16p nhan dan.") == (
+        "Đẩy mạnh công tác tuyên truyền trong các tầng lớp nhân dân."
+    )
+    assert repair(fixer, "Số 12 cua Ban Thuong truc") == "Số 12 của Ban Thường trực"
+
+
 def test_list_markers_stay(fixer: Repairer) -> None:
     assert repair(fixer, "a) Thuc hién; b) ctia Pang") == "a) Thực hiện; b) của Đảng"
 

@@ -30,6 +30,7 @@ from .lm import (
     count_ngrams,
     estimate,
 )
+from .names import FAMILY, SLOTS, estimate_name_logp, lexicon_names, running_text_names
 from .syllable import normalize_syllable, strip_diacritics
 from .tokens import PUNCT, SYMBOL, WORD, is_all_caps, segments, tokenize
 
@@ -218,11 +219,13 @@ def build_model(sources: Iterable[TextSource], config: BuildConfig) -> LanguageM
     sequences: list[tuple[list[str], int]] = []
     caps: list[tuple[str, bool]] = []
     abbreviations: Counter[str] = Counter()
+    running: list[str] = []
     for src in sources:
         if src.weight <= 0:
             continue
         if not src.is_entry:
             abbreviations.update(abbreviation_forms(unicodedata.normalize("NFC", src.text)))
+            running.append(src.text)
         for units in _lm_units(src.text):
             words = [u for u, _ in units]
             if src.is_entry:
@@ -249,7 +252,25 @@ def build_model(sources: Iterable[TextSource], config: BuildConfig) -> LanguageM
         prior *= config.wordfreq_mass * len(counts.keys[1]) / prior.sum()
     prior[[BOS_ID, EOS_ID, UNK_ID, NUM_ID, WORD_START_ID]] = 0
     cap_logp, lower_logp = _capitalisation(caps, index)
-    return estimate(counts, vocab, prior, cap_logp, lower_logp, abbreviation_map(abbreviations))
+    model = estimate(counts, vocab, prior, cap_logp, lower_logp, abbreviation_map(abbreviations))
+    counts, model.name_share = _name_counts(running, index)
+    model.name_logp = estimate_name_logp(counts, model.frequency.astype(np.float64))
+    return model
+
+
+def _name_counts(
+    running: list[str], index: dict[str, int], root: Path = DICTIONARIES
+) -> tuple[np.ndarray, np.ndarray]:
+    """Occurrences of each syllable as a family, middle and given name (the lexicon's name
+    lists, then the names in running text), and the share of names per title-case run."""
+    counts = np.zeros((SLOTS, len(index)))
+    listed = list(lexicon_names(root / "admin_lexicon.txt"))
+    family = {syllable for slot, syllable in listed if slot == FAMILY}
+    found, share = running_text_names(running, family, {syllable for _, syllable in listed})
+    for slot, syllable in [*listed, *found]:
+        if syllable in index:
+            counts[slot, index[syllable]] += 1
+    return counts, share
 
 
 def _wordfreq_counts() -> dict[str, float]:

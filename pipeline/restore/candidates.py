@@ -33,6 +33,8 @@ class Candidates:
     ids: np.ndarray  # int64 vocabulary ids
     scores: np.ndarray  # float32 log-scores added to the LM (channel, case cues)
     restorable: bool = False  # False: fixed context, the token stays as written
+    # per id, True where its score alone stands for it, without the n-grams (a name reading)
+    context_free: np.ndarray | None = None
 
 
 @dataclass

@@ -16,7 +16,8 @@ import numpy as np
 
 from .acronyms import spell_from_phrases
 from .candidates import CandidateIndex, Candidates
-from .lm import BOS_ID, EOS_ID, LanguageModel, pack
+from .lm import BOS_ID, EOS_ID, UNK_ID, LanguageModel, pack
+from .names import MIN_NAME, with_name_readings
 from .tokens import SPACE, SYMBOL, WORD, Token, segments, tokenize
 
 # Numbers and document symbols (37/QD-UBND) whose letter parts may be stripped
@@ -37,6 +38,13 @@ def viterbi(lm: LanguageModel, chain: list[Candidates]) -> np.ndarray:
     n = np.array([len(c.ids) for c in chain], dtype=np.int64)
     flat = np.concatenate([c.ids for c in chain]).astype(np.uint64)
     extra = np.concatenate([c.scores for c in chain]).astype(np.float64)
+    # Name readings are scored by their class model instead of the n-grams, and are the
+    # class (<unk>) as the context of what follows.
+    free = None
+    if any(c.context_free is not None for c in chain):
+        free = np.concatenate([np.zeros(len(c.ids), bool) if c.context_free is None
+                               else c.context_free for c in chain])
+        flat[free] = UNK_ID
     off = np.concatenate(([0], np.cumsum(n)[:-1]))
     length = len(chain)
 
@@ -73,11 +81,15 @@ def viterbi(lm: LanguageModel, chain: list[Candidates]) -> np.ndarray:
                 flat[c_local[maybe]]])
     idx, found = trigrams.find(key)
     tri[maybe[found]] = trigrams.logp[idx[found]]
+    if free is not None:
+        tri[free[c_local]] = 0.0
     tri += extra[c_local]
 
     # Viterbi over (prev, cur) states; a single-candidate position t-2 needs no argmax.
     sizes, starts = n.tolist(), tstart.tolist()
-    state = (pair_lp[: sizes[1]] + extra[off[1] : off[1] + sizes[1]]).reshape(1, sizes[1])
+    first = slice(off[1], off[1] + sizes[1])
+    start = pair_lp[: sizes[1]] if free is None else np.where(free[first], 0.0, pair_lp[: sizes[1]])
+    state = (start + extra[first]).reshape(1, sizes[1])
     pointers: list[np.ndarray | None] = []
     for t in range(2, length):
         na, nb, nc = sizes[t - 2], sizes[t - 1], sizes[t]
@@ -146,6 +158,13 @@ def restore_tokens(tokens: list[Token], lm: LanguageModel, index: CandidateIndex
     for seg in segments(tokens):
         cands = [_candidates(tokens, i, index, abbreviations, on_marked_lines) for i in seg]
         if any(c.restorable for c in cands):  # else keep as written (fast, idempotent)
+            # str.istitle is names.is_titled for words of letters only, and fast
+            titled = [tokens[i].kind == WORD and tokens[i].text.istitle() for i in seg]
+            if sum(titled) >= MIN_NAME:  # room for a name
+                cued = [c.restorable and not tokens[i].sentence_initial  # as for_token does
+                        for i, c in zip(seg, cands, strict=True)]
+                cands = with_name_readings(lm, cands, titled, _same_line(tokens, seg, titled),
+                                           cued)
             chosen.append((seg, cands))
     picks = decode_segments(lm, [cands for _, cands in chosen])
     for (seg, cands), seg_picks in zip(chosen, picks, strict=True):
@@ -154,6 +173,13 @@ def restore_tokens(tokens: list[Token], lm: LanguageModel, index: CandidateIndex
                 out[i] = _apply_case(lm.vocab[int(cand.ids[pick])], tokens[i].text)
     spell_from_phrases(tokens, out)
     return out
+
+
+def _same_line(tokens: list[Token], seg: list[int], titled: list[bool]) -> list[bool]:
+    """Per position of a segment, whether it is on the line of the one before (looked at
+    only between title-case words, the only place it matters)."""
+    return [k == 0 or not (titled[k] and titled[k - 1]) or not any(
+        "\n" in tokens[j].text for j in range(seg[k - 1] + 1, i)) for k, i in enumerate(seg)]
 
 
 def decode_segments(lm: LanguageModel, segs: list[list[Candidates]]) -> list[list[int]]:

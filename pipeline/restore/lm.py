@@ -70,6 +70,9 @@ class LanguageModel:
     lower_logp: np.ndarray  # log P(lower case | syllable) away from sentence starts
     frequency: np.ndarray  # raw weighted count (+ word-list prior): ranks candidates
     abbreviations: dict[str, str] = field(default_factory=dict)  # stripped → written
+    # log P(syllable | family, middle, given-name slot) per row and id (names.py); None: none
+    name_logp: np.ndarray | None = None
+    name_share: np.ndarray | None = None  # per run length: share of title-case runs that are names
     index: dict[str, int] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -112,6 +115,10 @@ class LanguageModel:
                 "\n".join(f"{k}\t{v}" for k, v in sorted(self.abbreviations.items()))
             ),
         }
+        if self.name_logp is not None:
+            arrays["name_logp"] = self.name_logp.astype(np.float16)
+        if self.name_share is not None:
+            arrays["name_share"] = self.name_share.astype(np.float32)
         for k, table in enumerate(self.tables, start=2):
             arrays[f"keys{k}"] = table.keys
             arrays[f"logp{k}"] = table.logp.astype(np.float16)
@@ -150,6 +157,9 @@ class LanguageModel:
                 lower_logp=data["lower_logp"].astype(np.float32),
                 frequency=data["frequency"],
                 abbreviations=abbreviations,
+                name_logp=(data["name_logp"].astype(np.float32)
+                           if "name_logp" in data.files else None),
+                name_share=data["name_share"] if "name_share" in data.files else None,
             )
 
 
