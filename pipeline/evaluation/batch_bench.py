@@ -29,6 +29,7 @@ low resolution, a colour stamp...), which are the pages cleanup works hardest on
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import re
@@ -38,6 +39,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
@@ -85,11 +87,21 @@ def time_tesseract(pages: list[Path], jobs: int, one_thread: bool) -> float:
     return time.perf_counter() - started
 
 
+@dataclass(frozen=True)
+class Run:
+    """A timed `vnplan run`."""
+
+    seconds: float
+    summary: str  # its last line
+    worker_mb: float  # the largest worker footprint sampled (worker + the programs it runs)
+    parent_mb: float  # the largest resident size of the main process sampled
+
+
 def time_vnplan(
     pages: list[Path], jobs: int, name: str, *options: str, page_count: int | None = None
-) -> tuple[float, str, float]:
-    """Seconds, the summary line, and the largest worker footprint (worker + its Tesseract);
-    ``pages`` are files of ``page_count`` pages in all (one each by default)."""
+) -> Run:
+    """``vnplan run`` over ``pages``, files of ``page_count`` pages in all (one each by
+    default), timed and its memory sampled every 0.1 s."""
     out = WORK / f"vnplan-{name}"
     started = time.perf_counter()
     run = subprocess.Popen(
@@ -97,9 +109,11 @@ def time_vnplan(
          "--jobs", str(jobs), "--force", *options],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
-    footprint = 0.0
+    footprint = parent = 0.0
     while run.poll() is None:
         footprint = max(footprint, _largest_worker_mb(run.pid))
+        with contextlib.suppress(psutil.Error):  # it ended while being looked at
+            parent = max(parent, psutil.Process(run.pid).memory_info().rss / 2**20)
         time.sleep(0.1)
     seconds = time.perf_counter() - started
     stderr = run.stderr.read().strip() if run.stderr else ""
@@ -107,7 +121,7 @@ def time_vnplan(
     expected = len(pages) if page_count is None else page_count
     if run.returncode != 0 or f" {expected} pages" not in summary:
         raise SystemExit(f"vnplan run failed ({run.returncode}): {stderr}")
-    return seconds, summary, footprint
+    return Run(seconds, summary, footprint, parent)
 
 
 def _largest_worker_mb(pid: int) -> float:
@@ -273,12 +287,13 @@ def main(argv: list[str] | None = None) -> int:
     for round_number in range(1, args.rounds + 1):
         plain.append(time_tesseract(pages, args.jobs, one_thread=False))
         one_thread.append(time_tesseract(pages, args.jobs, one_thread=True))
-        seconds, summary, footprint = time_vnplan(pages, args.jobs, "scans")
+        run = time_vnplan(pages, args.jobs, "scans")
+        seconds = run.seconds
         vnplan.append(seconds)
-        footprints.append(footprint)
-        if match := _PEAK.search(summary):
+        footprints.append(run.worker_mb)
+        if match := _PEAK.search(run.summary):
             peaks.append(int(match[1]))
-        no_pdf.append(time_vnplan(pages, args.jobs, "no-pdf", "--output-type", "none")[0])
+        no_pdf.append(time_vnplan(pages, args.jobs, "no-pdf", "--output-type", "none").seconds)
         print(f"round {round_number}: tesseract {plain[-1]:.1f} s, tesseract one thread "
               f"{one_thread[-1]:.1f} s, vnplan {seconds:.1f} s, vnplan without PDF "
               f"{no_pdf[-1]:.1f} s")
@@ -296,10 +311,10 @@ def main(argv: list[str] | None = None) -> int:
           "of its time (ALTO and hOCR are written either way)")
     stage_costs(pages)
     levels = level_pages()
-    _, summary, footprint = time_vnplan(levels, args.jobs, "levels")
-    if match := _PEAK.search(summary):
+    run = time_vnplan(levels, args.jobs, "levels")
+    if match := _PEAK.search(run.summary):
         peaks.append(int(match[1]))
-    footprints.append(footprint)
+    footprints.append(run.worker_mb)
     print(f"peak memory per worker over these and {len(levels)} pages at every degradation "
           f"level: {max(peaks)} MB (worker process, its own report); {max(footprints):.0f} MB "
           "with its running Tesseract (sampled); target < 1024 MB")
