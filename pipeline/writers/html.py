@@ -27,8 +27,9 @@ from PIL import Image, ImageSequence
 
 from pipeline import __version__
 from pipeline.correct import LOW_CONFIDENCE
+from pipeline.errors import InputError
 from pipeline.export import atomic_write_bytes, atomic_write_text, printable_path
-from pipeline.inputs import to_uint8
+from pipeline.inputs import read_pages, to_uint8
 from pipeline.models import Document, Page, Word
 from pipeline.provenance import Provenance, Span, Spans
 
@@ -186,17 +187,23 @@ def _preview(source: Path, number: int) -> bytes | None:
 
 def _image_pixels(source: Path, number: int) -> np.ndarray | None:
     """The page's pixels; a JPEG's decoded at a fraction of its size when that still gives
-    PREVIEW_SIDE (libjpeg's DCT scaling, several times faster)."""
+    PREVIEW_SIDE (libjpeg's DCT scaling, several times faster); other images as a worker
+    reads them (``read_pages``: a PNG by OpenCV, twice as fast as Pillow)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the worker read it
         with Image.open(source) as image:
             if image.format == "JPEG":
                 scale = PREVIEW_SIDE / max(image.size)
                 image.draft(None, (round(image.width * scale), round(image.height * scale)))
-            for index, frame in enumerate(ImageSequence.Iterator(image), start=1):
-                if index == number:
-                    return to_uint8(frame)
-    return None
+                for index, frame in enumerate(ImageSequence.Iterator(image), start=1):
+                    if index == number:
+                        return to_uint8(frame)
+                return None
+        try:
+            page = next(read_pages(source, {number}), None)
+        except InputError:  # damaged or changed since the worker read it
+            return None
+        return None if page is None else page.pixels
 
 
 def _pdf_pixels(source: Path, number: int) -> np.ndarray | None:

@@ -98,10 +98,15 @@ def _page_record(page: Page) -> dict:
 
 
 def _word_record(word: Word) -> dict:
-    """Text, confidence and box; the correction fields only on words correction changed."""
-    record = asdict(word)
-    if word.corrected_from is None:
-        del record["corrected_from"], record["correction_score"]
+    """Text, confidence and box; the correction fields only on words correction changed.
+    (Built by hand, in Word's field order: ``asdict`` deep-copies, a tenth of the writing.)"""
+    box = word.box
+    record = {"text": word.text, "confidence": word.confidence,
+              "box": {"left": box.left, "top": box.top, "width": box.width,
+                      "height": box.height}}
+    if word.corrected_from is not None:
+        record["corrected_from"] = word.corrected_from
+        record["correction_score"] = word.correction_score
     return record
 
 
