@@ -27,6 +27,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from multiprocessing import util
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -35,6 +36,8 @@ from pipeline.errors import VnplanError
 from pipeline.pages import start_worker
 
 RUN_TEMP_PREFIX = "vnplan-run-"
+MULTIPROCESSING_RECORD = "multiprocessing"  # in a run's folder: where multiprocessing's is
+MULTIPROCESSING_PREFIX = "pymp-"  # how multiprocessing names its temporary folders
 # Tests only (tests/test_reliability.py): a task's name ("<file name>:<page>" for a page,
 # "<document id>:outputs" for a document's outputs) makes the worker given that task SIGKILL
 # itself, as the OOM killer would.
@@ -223,6 +226,9 @@ def local_pool(jobs: int) -> Iterator[LocalPool]:
     """The pool in its run's temporary folder; stopped at once if the batch is interrupted."""
     with run_temp_dir() as temp_dir:
         pool = LocalPool(jobs, temp_dir)
+        # multiprocessing's own folder (the forkserver's socket) is removed when this process
+        # exits, unless it is killed: named here, the next run removes it then
+        Path(temp_dir, MULTIPROCESSING_RECORD).write_text(util.get_temp_dir(), encoding="utf-8")
         try:
             yield pool
         except BaseException:
@@ -257,7 +263,8 @@ def run_temp_dir() -> Iterator[str]:
 
 
 def remove_abandoned_temp_dirs(base: str) -> None:
-    """Remove the run folders in ``base`` that no living run holds: those of killed runs."""
+    """Remove the run folders in ``base`` that no living run holds: those of killed runs,
+    with the multiprocessing folder each names."""
     for path in Path(base).glob(f"{RUN_TEMP_PREFIX}*"):
         try:
             if path.is_symlink() or not path.is_dir() or path.stat().st_uid != os.getuid():
@@ -270,6 +277,21 @@ def remove_abandoned_temp_dirs(base: str) -> None:
         except BlockingIOError:
             continue  # a run is using it
         else:
+            _remove_multiprocessing_dir(path / MULTIPROCESSING_RECORD, Path(base))
             shutil.rmtree(path, ignore_errors=True)
         finally:
             os.close(handle)
+
+
+def _remove_multiprocessing_dir(record: Path, base: Path) -> None:
+    """The ``pymp-*`` folder a killed run's record names, if it is one of ours in ``base``
+    and not this process's own."""
+    try:
+        folder = Path(record.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    if (folder.parent == base and folder.name.startswith(MULTIPROCESSING_PREFIX)
+            and folder.is_dir() and not folder.is_symlink()
+            and folder.stat().st_uid == os.getuid()
+            and folder != Path(util.get_temp_dir())):
+        shutil.rmtree(folder, ignore_errors=True)

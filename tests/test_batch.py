@@ -283,6 +283,32 @@ def test_workers_leave_when_the_main_process_is_killed(scans: Path, tmp_path: Pa
     assert not alive, [p.pid for p in alive]
 
 
+def test_the_next_run_removes_what_a_killed_run_left_in_the_temporary_folder(
+    scans: Path, tmp_path: Path
+) -> None:
+    """SIGKILL of vnplan leaves its run folder and multiprocessing's (the forkserver's socket)
+    in the temporary folder, since no code of the killed run can remove them: the next run
+    does, and leaves nothing of its own."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    command = [sys.executable, "-m", "pipeline", "run", str(scans), "-o", str(tmp_path / "out"),
+               "--jobs", "1", "--output-type", "none"]
+    environment = {**os.environ, "TMPDIR": str(temp)}
+    run = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           start_new_session=True, env=environment)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list(temp.glob("vnplan-run-*/multiprocessing")):
+        time.sleep(0.1)
+    run.kill()
+    run.wait()
+    left = sorted(path.name.split("-")[0] for path in temp.iterdir())
+    assert left == ["pymp", "vnplan"], left
+    again = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=600)
+    assert again.returncode == 0, again.stderr
+    # onnxruntime keeps one small file of its own there (".ses", the same on every run)
+    assert [path.name for path in temp.iterdir() if path.name != ".ses"] == []
+
+
 def test_a_terminated_run_leaves_no_page_images_behind(scans: Path, tmp_path: Path) -> None:
     """SIGTERM mid-page: the workers' temporary page images go with the run."""
     temp = tmp_path / "tmp"
