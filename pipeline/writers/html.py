@@ -15,7 +15,7 @@ import base64
 import hashlib
 import io
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from html import escape
 from pathlib import Path
 from urllib.parse import quote
@@ -28,7 +28,7 @@ from PIL import Image, ImageSequence
 from pipeline import __version__
 from pipeline.correct import LOW_CONFIDENCE
 from pipeline.errors import InputError
-from pipeline.export import atomic_write_bytes, atomic_write_text, printable_path
+from pipeline.export import atomic_write_bytes, atomic_writer, printable_path
 from pipeline.inputs import read_pages, to_uint8
 from pipeline.models import Document, Page, Word
 from pipeline.provenance import Provenance, Span, Spans
@@ -127,11 +127,14 @@ def write_html(
     """
     folder = images_folder(path)
     images = _write_images(document, folder, keep_images)
-    atomic_write_text(path, document_html(
+    pieces = _html_pieces(
         document, fields=fields, provenance=provenance, name=name or document.source.name,
         index=index, images=[f"{quote(folder.name)}/{quote(image.name)}" if image else None
                              for image in images],
-    ))
+    )
+    with atomic_writer(path) as handle:
+        for piece in pieces:
+            handle.write(piece.encode("utf-8", "backslashreplace"))
     return [image for image in images if image is not None]
 
 
@@ -221,11 +224,12 @@ def _pdf_pixels(source: Path, number: int) -> np.ndarray | None:
         pdf.close()
 
 
-def document_html(
+def _html_pieces(
     document: Document, *, fields: dict | None, provenance: Provenance | None, name: str,
     index: str | None, images: list[str | None],
-) -> str:
-    """The page itself; ``images`` are the page images' URLs, relative to it (None: none)."""
+) -> Iterator[str]:
+    """The page itself, in pieces (the head, each page), so a long document's is never whole
+    in memory; ``images`` are the page images' URLs, relative to it (None: none)."""
     words = text_words(document)
     corrected = sum(word.corrected_from is not None for word in words)
     doubted = sum(_doubted(word) for word in words)
@@ -246,10 +250,10 @@ def document_html(
         _fields_html(fields, provenance) if fields is not None else "",
         "<main>",
     ]
+    yield "".join(parts)
     for page_index, (page, image) in enumerate(zip(document.pages, images, strict=True)):
-        parts.append(_page_html(page, page_index, image))
-    parts.append(f"</main></div><script>{SCRIPT}</script></body></html>\n")
-    return "".join(parts)
+        yield _page_html(page, page_index, image)
+    yield f"</main></div><script>{SCRIPT}</script></body></html>\n"
 
 
 def text_words(document: Document) -> list[Word]:
