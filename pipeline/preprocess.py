@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 SKEW_LIMIT_DEGREES = 15.0
+_WIDEST_TILT = 45.0  # beyond quarter turns no tilt is wider: 60 degrees is 90 and 30 back
 _SKEW_ANALYSIS_WIDTH = 1000  # px; enough for line structure, cheap to rotate many times
 _SHEET_EDGE = 100.0  # mean Sobel response along a real sheet edge; a shadow's is far softer
 _PIXELS_PER_LOOP = 1000  # a Python iteration costs about as much as a lookup of this many px
@@ -37,6 +38,9 @@ class CleanedPage:
     pixels: np.ndarray  # uint8 grey ink on 255 paper
     deskew_angle: float  # degrees, counter-clockwise, applied to the page
     rotation: int = 0  # quarter-turn correction applied, degrees counter-clockwise
+    # the rotation that levels the lines of the turned page, as orientation found it, degrees:
+    # deskew's search reaches it even past SKEW_LIMIT_DEGREES (a photo taken turned 60 degrees)
+    tilt: float = 0.0
     scale: float = 1.0  # upscaling applied to reach about 300 dpi
     # 3x3 homography from scan to cleaned pixel coordinates, every geometric step composed in,
     # so what is found on the cleaned page can be put back on the scan. Coordinates are of pixel
@@ -113,7 +117,7 @@ def _upscale_step(page: CleanedPage) -> CleanedPage:
 
 def _orient_step(page: CleanedPage) -> CleanedPage:
     analysis = _InkAnalysis(_small_ink(_reduced(page)))
-    page.rotation = _orientation(analysis)
+    page.rotation, page.tilt = _orientation(analysis)
     if page.rotation:
         page.moved(_quarter_turns(page.pixels.shape, page.rotation))
         page.pixels = rotate_quarter(page.pixels, page.rotation)
@@ -125,7 +129,7 @@ def _orient_step(page: CleanedPage) -> CleanedPage:
 def _deskew_step(page: CleanedPage) -> CleanedPage:
     gray = to_grayscale(page.pixels)
     analysis, page.analysis = page.analysis, None
-    page.deskew_angle = _skew(analysis or _InkAnalysis(_small_ink(_reduced(page))))
+    page.deskew_angle = _skew(analysis or _InkAnalysis(_small_ink(_reduced(page))), page.tilt)
     page.pixels = rotate(gray, page.deskew_angle)
     if page.deskew_angle:
         page.moved(_corner_frame(_rotation(gray.shape, page.deskew_angle)[0]))
@@ -219,25 +223,142 @@ def _page_corners(small: np.ndarray, scale: float) -> np.ndarray | None:
     blurred = cv2.GaussianBlur(small, (5, 5), 0)
     _, sheet = cv2.threshold(blurred, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     sheet = cv2.morphologyEx(sheet, cv2.MORPH_CLOSE, np.ones((15, 15), np.uint8))
-    contours, _ = cv2.findContours(sheet, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    contours, _ = cv2.findContours(sheet, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     if not contours:
         return None
     outline = max(contours, key=cv2.contourArea)
     area_share = cv2.contourArea(outline) / (small.shape[0] * small.shape[1])
     if not 0.2 <= area_share <= 0.95:
         return None
-    quad = cv2.approxPolyDP(outline, 0.02 * cv2.arcLength(outline, True), True)
-    if len(quad) != 4 or not cv2.isContourConvex(quad):
+    points = outline.reshape(-1, 2).astype(np.float64)
+    sides = _sheet_sides(points, small.shape)
+    quad = None if sides is None else _meeting_points(sides)
+    if quad is None or not _plausible(quad, small.shape):
         return None
-    if _edge_strength(blurred, quad) < _SHEET_EDGE:
+    if _edge_strength(blurred, np.round(quad).astype(np.int32)) < _SHEET_EDGE:
         return None  # a soft boundary: a shadow across a flat page, not a sheet's edge
-    points = quad.reshape(4, 2).astype(np.float32) / scale
-    sums, diffs = points.sum(axis=1), np.diff(points, axis=1).ravel()
+    inner = _meeting_points(_moved_in(sides, points.mean(axis=0)))
+    if inner is None:
+        return None
+    corners = inner.astype(np.float32) / scale
+    sums, diffs = corners.sum(axis=1), np.diff(corners, axis=1).ravel()
     return np.array(
-        [points[np.argmin(sums)], points[np.argmin(diffs)],
-         points[np.argmax(sums)], points[np.argmax(diffs)]],
+        [corners[np.argmin(sums)], corners[np.argmin(diffs)],
+         corners[np.argmax(sums)], corners[np.argmax(diffs)]],
         dtype=np.float32,
     )
+
+
+_BORDER = 3  # px of the reduced copy: a side this near the frame is the frame's, not the sheet's
+_SIDE_ENDS = 0.1  # of a side's length, left out at each end when it is fitted
+_CORNER_REACH = 0.25  # of the frame's size: how far outside it a cut-off corner may lie
+
+# a straight side: a point on it, its direction, and whether it is the sheet's own edge (else
+# the frame's, standing in for an edge out of the picture)
+Side = tuple[np.ndarray, np.ndarray, bool]
+
+
+def _sheet_sides(outline: np.ndarray, shape: tuple[int, ...]) -> list[Side] | None:
+    """The four longest straight sides of the outline's hull, in cyclic order, the sheet's
+    own edges refitted to the outline; None when it has fewer.
+
+    A sheet that runs out of the photo has the frame for part of its outline, and a corner
+    cut off: the hull is simplified without the stretches along the frame, so the sheet's
+    own sides, extended, meet where that corner lies, beyond the frame. Only a side wholly
+    out of the picture is stood in for by the frame.
+    """
+    height, width = shape[:2]
+    sides = []  # (start, end, along the frame), in the outline's order
+    for run in _straight_runs(cv2.convexHull(outline.astype(np.int32)).reshape(-1, 2),
+                              width, height):
+        for start, end in zip(run[:-1].astype(np.float64), run[1:].astype(np.float64),
+                              strict=True):
+            sides.append((start, end, _along_frame(start, end, width, height)))
+    if len(sides) < 4:
+        return None
+    lengths = np.array([np.linalg.norm(end - start) for start, end, _ in sides])
+    framed = np.array([along for _, _, along in sides], bool)
+    ranked = np.lexsort((-lengths, framed))  # the sheet's own sides first, longest first
+    return [(start, end - start, False) if along else _fitted(outline, start, end)
+            for start, end, along in (sides[i] for i in sorted(ranked[:4].tolist()))]
+
+
+def _straight_runs(hull: np.ndarray, width: int, height: int) -> list[np.ndarray]:
+    """The hull simplified into straight sides, as runs of vertices: one closed run, or, when
+    the hull touches the frame, one open run from each touch to the next, so that no side
+    spans a stretch along the frame and a corner beyond it."""
+    tolerance = 0.02 * cv2.arcLength(hull.reshape(-1, 1, 2), True)
+    x, y = hull[:, 0], hull[:, 1]
+    on_frame = ((x < _BORDER) | (y < _BORDER)
+                | (x > width - 1 - _BORDER) | (y > height - 1 - _BORDER))
+    if not on_frame.any():
+        polygon = cv2.approxPolyDP(hull.reshape(-1, 1, 2), tolerance, True).reshape(-1, 2)
+        return [np.vstack([polygon, polygon[:1]])]
+    first = int(np.argmax(on_frame))
+    closed = np.roll(hull, -first, axis=0)
+    closed = np.vstack([closed, closed[:1]])
+    touches = np.append(np.flatnonzero(np.roll(on_frame, -first)), len(hull))
+    return [
+        cv2.approxPolyDP(closed[a:b + 1].reshape(-1, 1, 2), tolerance, False).reshape(-1, 2)
+        for a, b in zip(touches[:-1], touches[1:], strict=True)
+    ]
+
+
+def _along_frame(start: np.ndarray, end: np.ndarray, width: int, height: int) -> bool:
+    """Whether a side runs along one edge of the frame."""
+    return bool(
+        max(start[0], end[0]) < _BORDER or min(start[0], end[0]) > width - 1 - _BORDER
+        or max(start[1], end[1]) < _BORDER or min(start[1], end[1]) > height - 1 - _BORDER
+    )
+
+
+def _fitted(outline: np.ndarray, start: np.ndarray, end: np.ndarray) -> Side:
+    """The side from ``start`` to ``end`` refitted to the outline's pixels along its middle:
+    its ends bend away where the outline turns a rounded corner or meets the frame, and a
+    corner found beyond the frame is as far off as the sides' directions are."""
+    length = np.linalg.norm(end - start)
+    along = (end - start) / length
+    offset = outline - start
+    position = offset @ along
+    distance = np.abs(offset @ np.array([-along[1], along[0]]))
+    near = outline[(position > _SIDE_ENDS * length) & (position < (1 - _SIDE_ENDS) * length)
+                   & (distance <= _BORDER)]
+    if len(near) < 2:
+        return start, end - start, True
+    vx, vy, x0, y0 = cv2.fitLine(near.astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
+    return np.array([x0, y0], np.float64), np.array([vx, vy], np.float64), True
+
+
+def _moved_in(sides: list[Side], inside: np.ndarray) -> list[Side]:
+    """The sheet's own sides moved :data:`_BORDER` px towards ``inside``: the outline runs
+    along the blurred edge, and a sheet's edge is seldom quite straight, so taken as they are
+    they would bring a strip of the background into the page, to be read as ink there."""
+    moved = []
+    for point, direction, own in sides:
+        if own:
+            normal = np.array([-direction[1], direction[0]]) / np.linalg.norm(direction)
+            point = point + _BORDER * normal * np.sign(normal @ (inside - point))
+        moved.append((point, direction, own))
+    return moved
+
+
+def _meeting_points(sides: list[Side]) -> np.ndarray | None:
+    """Where each side meets the next, as (4, 2) corners; None if two neighbours are parallel."""
+    corners = []
+    for (p, a, _), (q, b, _) in zip(sides, sides[1:] + sides[:1], strict=True):
+        cross = a[0] * b[1] - a[1] * b[0]
+        if abs(cross) < 1e-6 * np.linalg.norm(a) * np.linalg.norm(b):
+            return None
+        corners.append(p + a * ((q - p)[0] * b[1] - (q - p)[1] * b[0]) / cross)
+    return np.array(corners)
+
+
+def _plausible(quad: np.ndarray, shape: tuple[int, ...]) -> bool:
+    """A convex quadrilateral whose corners lie in the photo or not far beyond it."""
+    size = np.array([shape[1], shape[0]], np.float64)
+    reach = _CORNER_REACH * size
+    inside = bool((quad >= -reach).all() and (quad <= size + reach).all())
+    return inside and cv2.isContourConvex(quad.astype(np.float32).reshape(4, 1, 2))
 
 
 def _edge_strength(gray: np.ndarray, quad: np.ndarray) -> float:
@@ -314,15 +435,24 @@ def estimate_orientation(gray: np.ndarray) -> int:
     down comes from the text itself: Vietnamese carries far more ink above the x-height band
     (capitals, ascenders, tone marks) than below it (a few descenders).
     """
-    return _orientation(_InkAnalysis(_small_ink(_reduce(gray))))
+    return _orientation(_InkAnalysis(_small_ink(_reduce(gray))))[0]
 
 
-def _orientation(analysis: _InkAnalysis) -> int:
-    """:func:`estimate_orientation` on an analysis deskew may reuse."""
+def _orientation(analysis: _InkAnalysis) -> tuple[int, float]:
+    """:func:`estimate_orientation` on an analysis deskew may reuse, and the rotation that
+    levels the lines of the turned page.
+
+    Tilts up to :data:`SKEW_LIMIT_DEGREES` either way are tried, and as many around the tilt
+    of the text block's own outline when that lies beyond them: a photo taken turned 60
+    degrees is one turned 90 and tilted back 30, more than a scan's skew.
+    """
     ink = analysis.ink
     if not cv2.countNonZero(ink):
-        return 0
+        return 0, 0.0
     coarse = np.arange(-SKEW_LIMIT_DEGREES, SKEW_LIMIT_DEGREES + 1e-9, 1.0)
+    block = round(_block_tilt(ink))
+    if abs(block) > SKEW_LIMIT_DEGREES:
+        coarse = np.union1d(coarse, coarse + block)
     turned = np.ascontiguousarray(np.rot90(ink))
     as_is, as_is_profile = _best_angle(ink, coarse, analysis.profiles)
     sideways, sideways_profile = _best_angle(turned, coarse)
@@ -331,8 +461,22 @@ def _orientation(analysis: _InkAnalysis) -> int:
     else:
         turn, upright, tilt = 90, turned, sideways
     if _up_minus_down(_without_tall_ink(_turn(upright, tilt))) < 0:
-        turn += 180
-    return turn % 360
+        turn += 180  # a half turn keeps the lines' tilt
+    return turn % 360, tilt
+
+
+def _block_tilt(ink: np.ndarray) -> float:
+    """The rotation, within 45 degrees either way, that sets the sides of the smallest
+    rectangle around all the ink square with the image: a page of text is a rectangle of
+    lines, whatever its tilt. Each row's first and last ink pixels have the same hull as all
+    of them, at a fraction of the points."""
+    rows = np.flatnonzero(_row_sums(ink))
+    inked = ink[rows] > 0
+    first = inked.argmax(axis=1)
+    last = ink.shape[1] - 1 - inked[:, ::-1].argmax(axis=1)
+    ends = np.concatenate([np.stack([first, rows], axis=1), np.stack([last, rows], axis=1)])
+    _, _, angle = cv2.minAreaRect(ends.astype(np.float32))
+    return (angle + _WIDEST_TILT) % 90.0 - _WIDEST_TILT
 
 
 def _analysis_scale(shape: tuple[int, ...]) -> float:
@@ -380,12 +524,20 @@ def _profile_contrast(profile: np.ndarray) -> float:
 
 def _without_tall_ink(ink: np.ndarray) -> np.ndarray:
     """Letters only: a seal's ring or a signature, many lines tall, would outweigh the marks
-    above and below a few short lines on a closing page."""
+    above and below a few short lines on a closing page.
+
+    Tall is against the height that half the ink lies in components shorter than: a form's
+    leader dots or a dashed rule are most of the components but little of the ink, and
+    against their median every letter would count as tall.
+    """
     count, labels, stats, _ = connected_components(ink)
     heights = stats[1:, cv2.CC_STAT_HEIGHT]
     if heights.size < 10:
         return ink
-    tall = np.concatenate(([False], heights > 3 * np.median(heights)))
+    order = np.argsort(heights, kind="stable")
+    ink_below = np.cumsum(stats[1:, cv2.CC_STAT_AREA][order])
+    typical = heights[order][np.searchsorted(ink_below, ink_below[-1] / 2)]
+    tall = np.concatenate(([False], heights > 3 * typical))
     return np.where(tall[labels], 0, ink).astype(np.uint8)
 
 
@@ -458,12 +610,15 @@ def estimate_skew(gray: np.ndarray) -> float:
     return _skew(_InkAnalysis(_small_ink(_reduce(gray))))
 
 
-def _skew(analysis: _InkAnalysis) -> float:
-    """:func:`estimate_skew` on an analysis, reusing the tilts orientation measured on it."""
+def _skew(analysis: _InkAnalysis, tilt: float = 0.0) -> float:
+    """:func:`estimate_skew` on an analysis, reusing the tilts orientation measured on it; the
+    search reaches a degree past the ``tilt`` orientation found, if that is beyond its limit."""
     ink = analysis.ink
     if not cv2.countNonZero(ink):
         return 0.0
-    coarse = np.arange(-SKEW_LIMIT_DEGREES, SKEW_LIMIT_DEGREES + 1e-9, 0.5)
+    low = min(-SKEW_LIMIT_DEGREES, tilt - 1.0)
+    high = max(SKEW_LIMIT_DEGREES, tilt + 1.0)
+    coarse = np.arange(low, high + 1e-9, 0.5)
     best, _ = _best_angle(ink, coarse, analysis.profiles)
     fine = np.round(np.arange(best - 0.5, best + 0.5 + 1e-9, 0.05), 2)
     angle, _ = _best_angle(ink, fine, analysis.profiles)

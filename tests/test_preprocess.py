@@ -289,3 +289,70 @@ def test_screen_text_keeps_its_coloured_fringes_while_a_seal_goes() -> None:
     cleaned = remove_colour_marks(page)
     assert (cleaned[:260].min(axis=2) < 160).sum() > 0.95 * inked
     assert (cleaned[260:] < 250).sum() < 0.02 * (seal < 250).sum()
+
+
+def _page(text: str = PLAN_A) -> np.ndarray:
+    """A rendered page at 150 dpi: the analyses see a copy about 1000 px across anyway."""
+    return np.asarray(render_pages(text, dpi=150)[0].image)
+
+
+@pytest.mark.parametrize("angle", [25.0, -35.0, 60.0, 120.0])
+def test_page_photographed_turned_between_quarter_turns_is_levelled(angle: float) -> None:
+    """A phone turned partway: the quarter turn and the tilt back together undo the angle,
+    even where the tilt is more than a scan's skew."""
+    turned = np.asarray(Image.fromarray(_page()).rotate(angle, fillcolor=255, expand=True))
+    cleaned = clean_page(turned, steps=["orient", "deskew"])
+    undone = (angle + cleaned.rotation + cleaned.deskew_angle + 180) % 360 - 180
+    assert undone == pytest.approx(0.0, abs=0.5)
+
+
+def test_a_form_with_leader_dots_is_told_upright_from_upside_down() -> None:
+    """The dots of a form's fill-in lines outnumber its letters: against their height every
+    letter looked tall and was left out of the up-or-down count."""
+    form = "ĐƠN ĐỀ NGHỊ\n" + "".join(
+        f"{label}: " + "." * 90 + "\n"
+        for label in ["Họ và tên người đề nghị", "Địa chỉ", "Số điện thoại", "Nội dung"] * 3
+    )
+    page = _page(form)
+    assert estimate_orientation(page) == 0
+    assert estimate_orientation(rotate_quarter(page, 180)) == 180
+
+
+def _photographed(corners: np.ndarray, frame: tuple[int, int]) -> np.ndarray:
+    """A rendered page warped onto ``corners`` of a ``frame`` (width, height) of dark table,
+    a little blurred as a lens does."""
+    page = _page()
+    height, width = page.shape
+    sheet = np.array([[0, 0], [width, 0], [width, height], [0, height]], np.float32)
+    warp = cv2.getPerspectiveTransform(sheet, corners)
+    photo = cv2.warpPerspective(page, warp, frame, flags=cv2.INTER_AREA, borderValue=60)
+    return cv2.GaussianBlur(photo, (0, 0), 1.0)
+
+
+@pytest.mark.parametrize("corners", [
+    [[120, 80], [760, 140], [720, 1050], [60, 1000]],  # all in the picture
+    [[120, 80], [760, 140], [860, 1250], [60, 1000]],  # bottom-right corner out of the frame
+], ids=["whole", "corner-cut-off"])
+def test_sheet_corners_are_found_even_beyond_the_frame(corners: list[list[int]]) -> None:
+    """A corner the frame cuts off is where the sheet's own sides meet, not where the sheet
+    leaves the picture; the corners are taken a little inside the edge, so no strip of the
+    table comes along into the rectified page."""
+    true_corners = np.array(corners, np.float32)
+    photo = _photographed(true_corners, (820, 1100))
+    found = find_page_corners(photo)
+    assert found is not None
+    assert np.abs(found - true_corners).max() < 8
+    flat = rectify(photo, found)
+    assert flat[:, :2].min() > 200 and flat[:, -2:].min() > 200  # paper to the very edge
+    assert flat[:2].min() > 200
+
+
+def test_a_side_wholly_out_of_the_picture_is_the_frame() -> None:
+    """With both bottom corners cut off, three sides are the sheet's and the frame stands in
+    for the fourth."""
+    true_corners = np.array([[120, 80], [760, 140], [800, 1250], [40, 1200]], np.float32)
+    photo = _photographed(true_corners, (820, 1100))
+    found = find_page_corners(photo)
+    assert found is not None
+    assert np.abs(found[:2] - true_corners[:2]).max() < 8
+    assert found[2:, 1] == pytest.approx(1100, abs=2)
