@@ -15,6 +15,7 @@ from pathlib import Path
 from pipeline.errors import InputError, OutputError
 from pipeline.manifest import PageStore
 from pipeline.models import Document, Page
+from pipeline.pages import hold_to_one_thread
 from pipeline.parse import parse_plan
 from pipeline.writers import write_document_outputs
 from pipeline.writers.pdf import write_pdf
@@ -50,6 +51,7 @@ class Written:
 def write_document(work: DocumentWork) -> Written:
     """Parse and write the document from its pages; a page or PDF that cannot be had is an
     error of this document, a folder that cannot be written (OutputError) stops the batch."""
+    hold_to_one_thread()
     pages, errors = _pages(work)
     outputs: list[Path] = []
     fields = None

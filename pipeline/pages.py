@@ -231,6 +231,14 @@ class KeepPage:
     position: int
 
 
+def hold_to_one_thread() -> None:
+    """Hold Tesseract (OpenMP) and OpenCV to one thread each, as ocrmypdf does Tesseract: N
+    workers then use N cores instead of fighting over them (the line detector's session is
+    held to one thread where it is made, :mod:`pipeline.detect`)."""
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+    cv2.setNumThreads(1)
+
+
 def ocr_page_of(
     source: Path, number: int, options: OcrOptions, keep: KeepPage | None = None
 ) -> PageOutcome:
@@ -238,10 +246,9 @@ def ocr_page_of(
     text); errors come back as data, not raised; a page that cannot be kept stops the batch
     (OutputError), as every later page would fail alike.
 
-    Tesseract is held to one thread, as ocrmypdf does: N workers then use N cores instead of
-    fighting over them.
+    Tesseract and OpenCV are held to one thread (see ``hold_to_one_thread``).
     """
-    os.environ["OMP_THREAD_LIMIT"] = "1"
+    hold_to_one_thread()
     page: Page | None = None
     error: str | None = None
     try:

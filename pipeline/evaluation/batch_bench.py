@@ -46,7 +46,7 @@ import psutil
 
 from pipeline.inputs import read_pages
 from pipeline.models import Document
-from pipeline.pages import ocr_page
+from pipeline.pages import hold_to_one_thread, ocr_page
 from pipeline.parse import parse_plan
 from pipeline.synth import LEVELS, degrade, render_pages, write_scans
 from pipeline.writers import write_document_outputs
@@ -182,7 +182,7 @@ def stage_costs(pages: list[Path]) -> None:
     a worker does it, beside plain Tesseract on the same pages; then what writing ALTO, hOCR
     and PDF/A adds, for documents as the batch groups them and as one-page documents (the
     worst case for the PDF's fixed cost per document)."""
-    os.environ["OMP_THREAD_LIMIT"] = "1"  # one Tesseract thread, as in the batch's workers
+    hold_to_one_thread()  # one Tesseract and one OpenCV thread, as in the batch's workers
     out = WORK / "archive"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
