@@ -78,8 +78,9 @@ def strip_diacritics(text: str) -> str:
 
 
 def has_diacritics(word: str) -> bool:
-    """True if the word carries any Vietnamese mark (including đ)."""
-    return strip_diacritics(word) != word
+    """True if the word carries any Vietnamese mark (including đ). Every mark and đ is outside
+    ASCII, so an ASCII word (all of a stripped text) is answered without decomposing it."""
+    return not word.isascii() and strip_diacritics(word) != word
 
 
 def _split_letters(base: str) -> tuple[str, str, str] | None:
