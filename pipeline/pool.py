@@ -225,10 +225,13 @@ def _serve(connection: Connection, parent_pid: int, temp_dir: str) -> None:
 def local_pool(jobs: int) -> Iterator[LocalPool]:
     """The pool in its run's temporary folder; stopped at once if the batch is interrupted."""
     with run_temp_dir() as temp_dir:
-        pool = LocalPool(jobs, temp_dir)
         # multiprocessing's own folder (the forkserver's socket) is removed when this process
-        # exits, unless it is killed: named here, the next run removes it then
-        Path(temp_dir, MULTIPROCESSING_RECORD).write_text(util.get_temp_dir(), encoding="utf-8")
+        # exits, unless it is killed: named here as soon as it exists, before the forkserver
+        # starts in it, the next run removes it then
+        Path(temp_dir, MULTIPROCESSING_RECORD).write_text(
+            f"{os.getpid()}\n{util.get_temp_dir()}", encoding="utf-8"
+        )
+        pool = LocalPool(jobs, temp_dir)
         try:
             yield pool
         except BaseException:
@@ -285,13 +288,15 @@ def remove_abandoned_temp_dirs(base: str) -> None:
 
 def _remove_multiprocessing_dir(record: Path, base: Path) -> None:
     """The ``pymp-*`` folder a killed run's record names, if it is one of ours in ``base``
-    and not this process's own."""
+    and not this process's own (a run of this process that left its folder behind)."""
     try:
-        folder = Path(record.read_text(encoding="utf-8"))
+        pid, name = record.read_text(encoding="utf-8").split("\n", 1)
+        folder = Path(name)
+        if int(pid) == os.getpid():
+            return
     except (OSError, ValueError):
         return
     if (folder.parent == base and folder.name.startswith(MULTIPROCESSING_PREFIX)
             and folder.is_dir() and not folder.is_symlink()
-            and folder.stat().st_uid == os.getuid()
-            and folder != Path(util.get_temp_dir())):
+            and folder.stat().st_uid == os.getuid()):
         shutil.rmtree(folder, ignore_errors=True)
