@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from pipeline.restore.build import BuildConfig, TextSource, build_model
+from pipeline.restore.lm import LanguageModel
 from pipeline.synth import degrade, render_pages
 
 PLAN_A = """ỦY BAN NHÂN DÂN
@@ -69,3 +72,14 @@ def png_a(tmp_path: Path, page_a: Image.Image) -> Path:
     path = tmp_path / "ke-hoach-a.png"
     page_a.save(path, dpi=(300, 300))
     return path
+
+
+def tiny_model(
+    lines: Iterable[str], path: Path, entries: Iterable[str] = ()
+) -> LanguageModel:
+    """A syllable LM built from a few lines of text (and lexicon ``entries``), saved to
+    ``path`` and loaded back, as a user's model is."""
+    sources = [TextSource(line, 1) for line in lines]
+    sources += [TextSource(entry, 1, is_entry=True) for entry in entries]
+    build_model(sources, BuildConfig()).save(path)
+    return LanguageModel.load(path)

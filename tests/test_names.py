@@ -15,9 +15,6 @@ from pipeline.restore import LanguageModel, load_language_model, restore_text
 from pipeline.restore.build import (
     DEFAULT_MODEL_PATH,
     DICTIONARIES,
-    BuildConfig,
-    TextSource,
-    build_model,
 )
 from pipeline.restore.candidates import Candidates
 from pipeline.restore.decode import viterbi
@@ -32,6 +29,7 @@ from pipeline.restore.names import (
     running_text_names,
     title_runs,
 )
+from tests.conftest import tiny_model
 
 CORPUS = """\
 Hội nghị quán triệt văn kiện Đại hội Đảng bộ tỉnh lần thứ XX.
@@ -47,10 +45,7 @@ Ban Thường Vụ Huyện ủy chỉ đạo thực hiện.
 
 @pytest.fixture(scope="module")
 def lm(tmp_path_factory: pytest.TempPathFactory) -> LanguageModel:
-    sources = [TextSource(line, 1) for line in CORPUS.splitlines()]
-    path = tmp_path_factory.mktemp("names") / "tiny.npz"
-    build_model(sources, BuildConfig()).save(path)
-    return LanguageModel.load(path)
+    return tiny_model(CORPUS.splitlines(), tmp_path_factory.mktemp("names") / "tiny.npz")
 
 
 def test_lexicon_lists_family_middle_and_given_names() -> None:

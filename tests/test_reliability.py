@@ -88,6 +88,16 @@ def _json_pages(path: Path) -> list[int]:
     return [page["number"] for page in json.loads(path.read_text(encoding="utf-8"))["pages"]]
 
 
+def _two_documents(strips: list[Image.Image], tmp_path: Path) -> Path:
+    """A folder of two documents: ho-so.tif (three pages) and to-trinh.png."""
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    strips[0].save(folder / "ho-so.tif", save_all=True, append_images=strips[1:3],
+                   dpi=(300, 300))
+    strips[3].save(folder / "to-trinh.png", dpi=(300, 300))
+    return folder
+
+
 # A dead worker
 
 
@@ -95,11 +105,7 @@ def test_a_dead_worker_fails_only_its_own_page(strips: list[Image.Image], tmp_pa
     """The worker reading page 2 of ho-so.tif is SIGKILLed (as by the OOM killer): that page
     fails with how the worker died; the other worker's page, the pages after it (read by the
     worker that replaced it) and the other documents are done, and the tables written."""
-    folder, out = tmp_path / "scans", tmp_path / "out"
-    folder.mkdir()
-    strips[0].save(folder / "ho-so.tif", save_all=True, append_images=strips[1:3],
-                   dpi=(300, 300))
-    strips[3].save(folder / "to-trinh.png", dpi=(300, 300))
+    folder, out = _two_documents(strips, tmp_path), tmp_path / "out"
     run = _cli("run", str(folder), "-o", str(out), "--jobs", "2", *NO_PDF,
                env={KILL_AT_VARIABLE: "ho-so.tif:2"})
     assert run.returncode == ExitCode.input_failed, run.stderr
@@ -127,11 +133,7 @@ def test_a_worker_killed_while_writing_a_document_fails_only_that_document(
     """Documents are written by the workers, not by the batch's own process: the worker
     writing ho-so's outputs is SIGKILLed. ho-so fails, saying so; its pages are kept, so the
     next run reads none again and only writes it; no temporary file is left behind."""
-    folder, out = tmp_path / "scans", tmp_path / "out"
-    folder.mkdir()
-    strips[0].save(folder / "ho-so.tif", save_all=True, append_images=strips[1:3],
-                   dpi=(300, 300))
-    strips[3].save(folder / "to-trinh.png", dpi=(300, 300))
+    folder, out = _two_documents(strips, tmp_path), tmp_path / "out"
     run = _cli("run", str(folder), "-o", str(out), "--jobs", "2", *NO_PDF,
                env={KILL_AT_VARIABLE: "ho-so:outputs"})
     assert run.returncode == ExitCode.input_failed, run.stderr

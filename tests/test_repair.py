@@ -14,7 +14,6 @@ from pipeline.correct import correct_lines
 from pipeline.models import Box, Line, Word
 from pipeline.restore import Repairer, candidate_index, restore_text
 from pipeline.restore.align import LOOKALIKES, align_syllables
-from pipeline.restore.build import BuildConfig, TextSource, build_model
 from pipeline.restore.candidates import Candidates
 from pipeline.restore.channel import (
     ChannelModel,
@@ -27,6 +26,7 @@ from pipeline.restore.lm import LanguageModel
 from pipeline.restore.modes import CLEAN, OCR, STRIPPED, line_modes
 from pipeline.restore.repair import RepairConfig
 from pipeline.restore.syllable import strip_diacritics, syllable_inventory
+from tests.conftest import tiny_model
 
 CORPUS = """Số 12 của Ban Thường trực Ủy ban nhân dân xã.
 Thực hiện chủ trương của Đảng, chính sách của Nhà nước về công tác giảm nghèo.
@@ -51,10 +51,7 @@ READINGS = [
 
 @pytest.fixture(scope="module")
 def lm(tmp_path_factory: pytest.TempPathFactory) -> LanguageModel:
-    sources = [TextSource(line, 1) for line in CORPUS.splitlines()]
-    path = tmp_path_factory.mktemp("lm") / "tiny.npz"
-    build_model(sources, BuildConfig()).save(path)
-    return LanguageModel.load(path)
+    return tiny_model(CORPUS.splitlines(), tmp_path_factory.mktemp("lm") / "tiny.npz")
 
 
 @pytest.fixture(scope="module")
@@ -124,10 +121,8 @@ def _crowded_fixer(tmp_path: Path, extra: list[str]) -> Repairer:
 
     crowd = sorted({s for s in syllable_inventory() if near(strip_diacritics(s))})
     assert base_char("ự") == "u" and len({strip_diacritics(s) for s in crowd}) > 60
-    sources = [TextSource(line, 1) for line in CORPUS.splitlines() + extra]
-    sources += [TextSource(s, 1, is_entry=True) for s in crowd if strip_diacritics(s) < "thuc"]
-    build_model(sources, BuildConfig()).save(tmp_path / "crowded.npz")
-    lm = LanguageModel.load(tmp_path / "crowded.npz")
+    lm = tiny_model(CORPUS.splitlines() + extra, tmp_path / "crowded.npz",
+                    entries=[s for s in crowd if strip_diacritics(s) < "thuc"])
     readings = [*READINGS, ("thực", "thyc"), ("trực", "tryc"), ("thực", "thuc")]
     return Repairer(lm, candidate_index(lm), count_pairs(readings * 3, lookalikes=LOOKALIKES))
 

@@ -32,6 +32,7 @@ from pipeline.restore.syllable import (
     normalize_syllable,
     syllable_inventory,
 )
+from tests.conftest import tiny_model
 
 CORPUS = """\
 ỦY BAN NHÂN DÂN XÃ TÂN PHÚ
@@ -67,12 +68,8 @@ ROUND_TRIP = [
 
 @pytest.fixture(scope="module")
 def lm(tmp_path_factory: pytest.TempPathFactory) -> LanguageModel:
-    config = BuildConfig()
-    sources = [TextSource(line, 1) for line in CORPUS.splitlines()]
-    sources += [TextSource(w, 1, is_entry=True) for w in ("thi đua", "giúp đỡ", "hội đồng")]
-    path = tmp_path_factory.mktemp("lm") / "tiny.npz"
-    build_model(sources, config).save(path)
-    return LanguageModel.load(path)
+    return tiny_model(CORPUS.splitlines(), tmp_path_factory.mktemp("lm") / "tiny.npz",
+                      entries=("thi đua", "giúp đỡ", "hội đồng"))
 
 
 @pytest.fixture(scope="module")
