@@ -81,10 +81,9 @@ def write_document(work: DocumentWork) -> Written:
 def _pages(work: DocumentWork) -> tuple[list[Page], list[str]]:
     """The document's pages in order, each told where it came from; a kept page that cannot
     be read back (its file removed or damaged since) is an error, read again next run."""
-    pages = dict(work.given)
-    if work.kept:
-        pages.update(PageStore(work.out_dir).load(work.sha256, work.settings, work.kept))
-    errors = [f"page {position} was lost from {PageStore(work.out_dir).root}; run again"
+    store = PageStore(work.out_dir)
+    pages = {**work.given, **store.load(work.sha256, work.settings, work.kept)}
+    errors = [f"page {position} was lost from {store.root}; run again"
               for position in work.kept if position not in pages]
     for position, page in pages.items():
         page.source, page.source_page = work.page_refs[position - 1]
