@@ -132,4 +132,4 @@ def test_built_model_restores_signer_names(text: str, expected: str) -> None:
 
 @pytest.mark.skipif(not DEFAULT_MODEL_PATH.is_file(), reason="model not built")
 def test_built_model_repairs_a_legacy_ocr_signer_line() -> None:
-    assert restore_text("Lé Van Kién", load_language_model(), mode="ocr") == "Lê Văn Kiên"
+    assert restore_text("Trán Van Kién", load_language_model(), mode="ocr") == "Trần Văn Kiên"
