@@ -25,6 +25,7 @@ from pipeline.errors import ExitCode
 from pipeline.pages import ocr_document
 from pipeline.pdftext import usable
 from pipeline.synth import render_pages
+from pipeline.writers import pdf as pdf_writer
 from tests.conftest import PLAN_A, PLAN_B
 
 HOCR = "{http://www.w3.org/1999/xhtml}"
@@ -138,6 +139,26 @@ def test_pdf_is_pdfa_over_the_original_images(scans: Path, out: Path) -> None:
             (image,) = _images(page)
             assert (image.Width, image.Height) == Image.open(scans / png).size
             assert image.read_raw_bytes() == _png_data(scans / png)  # not recompressed
+
+
+def test_a_long_document_goes_through_ocrmypdf_in_parts(
+    scans: Path, out: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Parts of one page each: the same pages, images and text as the PDF written whole."""
+    monkeypatch.setattr(pdf_writer, "CHUNK_PAGES", 1)
+    document = ocr_document(scans / "ke-hoach.pdf")
+    pdf_writer.write_pdf(document, tmp_path / "parts.pdf")
+    whole = _pdftotext(out / "ke-hoach.pdf").split("\f")[:-1]
+    parts = _pdftotext(tmp_path / "parts.pdf").split("\f")[:-1]
+    assert len(parts) == len(whole) == 2
+    for page_parts, page_whole in zip(parts, whole, strict=True):
+        assert _words(page_parts) == _words(page_whole)
+    with pikepdf.open(tmp_path / "parts.pdf") as pdf, \
+            pikepdf.open(scans / "ke-hoach.pdf") as source:
+        assert pdf.open_metadata()["pdfaid:part"] == "2"
+        for page, original in zip(pdf.pages, source.pages, strict=True):
+            (image,), (original_image,) = _images(page), _images(original)
+            assert image.read_raw_bytes() == original_image.read_raw_bytes()
 
 
 def test_hocr_has_every_word_on_its_page(out: Path) -> None:

@@ -26,8 +26,9 @@ from pathlib import Path
 import img2pdf
 import ocrmypdf
 import pikepdf
+import pikepdf.pdfa
 import pypdfium2
-from ocrmypdf.exceptions import ExitCode, ExitCodeException, PdfaConversionFailedError
+from ocrmypdf.exceptions import ExitCode, ExitCodeException
 from PIL import Image
 
 from pipeline.errors import InputError
@@ -40,6 +41,7 @@ from pipeline.writers.ocrmypdf_engine import hocr_path
 OUTPUT_TYPES = ("pdfa", "pdf", "none")  # OCRmyPDF's names; "none": no PDF is written
 ASSUMED_DPI = 300.0  # page size of an image that declares no resolution
 PLUGIN = "pipeline.writers.ocrmypdf_engine"
+CHUNK_PAGES = 50  # pages OCRmyPDF is given at once: its memory grows with them
 
 logging.getLogger("ocrmypdf").setLevel(logging.WARNING)  # its progress is not ours to print
 logging.getLogger("img2pdf").setLevel(logging.ERROR)  # notes such as "computing a /SMask"
@@ -60,23 +62,17 @@ def write_pdf(document: Document, path: Path, output_type: str = "pdfa") -> None
             _original_pages(document, pages_pdf)
         except pikepdf.PdfError as error:
             raise _pdf_failure(document, error) from error
-        ocr_pages = []
-        for index, page in enumerate(document.pages):
-            if page.text_source == "ocr":
-                ocr_pages.append(index + 1)
-                single = Document(source=document.source, pages=[page])
-                hocr_path(work, index).write_text(hocr_text(single), encoding="utf-8")
         # OCRmyPDF reopens the file by its name, which must be UTF-8
         name = utf8_name(path.name)
         descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{name}.", suffix=".tmp")
         os.close(descriptor)
         try:
-            code = _ocrmypdf(pages_pdf, Path(temporary), output_type, ocr_pages)
+            code = _searchable(document, pages_pdf, Path(temporary), output_type, work)
             if code != ExitCode.ok:  # a PDF/A that does not claim to be one, or a damaged file
                 raise InputError(document.source, f"cannot make its PDF (OCRmyPDF: {code.name})")
             os.chmod(temporary, file_mode())
             os.replace(temporary, path)
-        except ExitCodeException as error:
+        except (ExitCodeException, pikepdf.PdfError) as error:
             Path(temporary).unlink(missing_ok=True)
             raise _pdf_failure(document, error) from error
         except BaseException:
@@ -90,37 +86,107 @@ def _pdf_failure(document: Document, error: Exception) -> InputError:
     return InputError(document.source, f"cannot make its PDF ({type(error).__name__}: {message})")
 
 
-def _ocrmypdf(source: Path, target: Path, output_type: str, ocr_pages: list[int]) -> ExitCode:
-    """OCRmyPDF over ``source`` with our engine; PDF/A by pikepdf first, then Ghostscript.
+def _searchable(
+    document: Document, pages_pdf: Path, target: Path, output_type: str, work: Path
+) -> ExitCode:
+    """The pages with their text layer, made PDF/A by pikepdf's PDF/A writer (which validates
+    the bytes it writes), or by OCRmyPDF with Ghostscript when that writer cannot.
 
-    OCRmyPDF raises for what stops it, and returns a code for an output that failed its final
-    checks.
+    This is OCRmyPDF's own PDF/A path with pikepdf, less a second validation of the same
+    content after its metadata pass. OCRmyPDF's output goes to a stream, so OCRmyPDF does not
+    re-read the file to check it either.
     """
-    settings = dict(
-        language=["vie"], plugins=[PLUGIN], optimize=0, progress_bar=False, jobs=1,
-        output_type=output_type,
-    )
+    # OCRmyPDF's final check calls pikepdf's Pdf.check_linearization(stream), which leaves
+    # sys.stderr pointing at that stream (pikepdf 10.18): every later message would vanish.
+    stderr = sys.stderr
+    try:
+        parts = _layered(document, pages_pdf, work)
+        if isinstance(parts, ExitCode):
+            return parts
+        with ExitStack() as files:
+            pdf = files.enter_context(pikepdf.open(parts[0], conversion_mode="explicit"))
+            for part in parts[1:]:  # the first part's metadata is OCRmyPDF's for them all
+                pdf.pages.extend(files.enter_context(pikepdf.open(part)).pages)
+            if output_type == "pdf":
+                pdf.save(target)
+                return ExitCode.ok
+            try:
+                pikepdf.pdfa.save(pdf, target, "2b", output_intent="sRGB")
+                return ExitCode.ok
+            except pikepdf.pdfa.PdfaError:
+                pass
+        # The whole document by OCRmyPDF with Ghostscript, checked as OCRmyPDF checks it
+        every_page = range(len(document.pages))
+        _write_hocr(document, every_page, work)
+        return ocrmypdf.ocr(pages_pdf, target, output_type="pdfa", pdfa_backend="ghostscript",
+                            **_settings(pages_pdf, _ocr_numbers(document, every_page)))
+    finally:
+        sys.stderr = stderr
+
+
+def _layered(document: Document, pages_pdf: Path, work: Path) -> list[Path] | ExitCode:
+    """OCRmyPDF's plain PDFs of the pages under their text layer, in order, or what OCRmyPDF
+    said was wrong. A long document goes through OCRmyPDF in parts of CHUNK_PAGES pages:
+    OCRmyPDF holds every page's text until it writes the layer, so its memory would grow
+    with the page count."""
+    count = len(document.pages)
+    if count <= CHUNK_PAGES:
+        code = _ocrmypdf_part(document, range(count), pages_pdf, work / "layered.pdf", work)
+        return [work / "layered.pdf"] if code == ExitCode.ok else code
+    parts = []
+    with pikepdf.open(pages_pdf) as whole:
+        for start in range(0, count, CHUNK_PAGES):
+            folder = work / f"part-{start // CHUNK_PAGES:05d}"
+            folder.mkdir()
+            indices = range(start, min(start + CHUNK_PAGES, count))
+            with pikepdf.new() as part:
+                part.pages.extend(whole.pages[indices.start:indices.stop])
+                part.save(folder / "pages.pdf")
+            code = _ocrmypdf_part(document, indices, folder / "pages.pdf",
+                                  folder / "layered.pdf", folder)
+            if code != ExitCode.ok:
+                return code
+            (folder / "pages.pdf").unlink()
+            parts.append(folder / "layered.pdf")
+    return parts
+
+
+def _ocrmypdf_part(
+    document: Document, indices: range, source: Path, target: Path, folder: Path
+) -> ExitCode:
+    """OCRmyPDF with our engine over ``source``, the document's pages ``indices``; the hOCR
+    the engine reads is put beside ``source``."""
+    _write_hocr(document, indices, folder)
+    with open(target, "wb") as stream:
+        return ocrmypdf.ocr(source, stream, output_type="pdf",
+                            **_settings(source, _ocr_numbers(document, indices)))
+
+
+def _write_hocr(document: Document, indices: range, folder: Path) -> None:
+    """The hOCR of each page we OCR'd among ``indices``, numbered from the first of them."""
+    for offset, index in enumerate(indices):
+        page = document.pages[index]
+        if page.text_source == "ocr":
+            single = Document(source=document.source, pages=[page])
+            hocr_path(folder, offset).write_text(hocr_text(single), encoding="utf-8")
+
+
+def _ocr_numbers(document: Document, indices: range) -> list[int]:
+    """The 1-based numbers, within ``indices``, of the pages we OCR'd."""
+    return [offset + 1 for offset, index in enumerate(indices)
+            if document.pages[index].text_source == "ocr"]
+
+
+def _settings(source: Path, ocr_pages: list[int]) -> dict:
+    """OCRmyPDF's settings: our engine, no optimisation, only our pages get a text layer."""
+    settings = dict(language=["vie"], plugins=[PLUGIN], optimize=0, progress_bar=False, jobs=1)
     if not ocr_pages:  # every page keeps its own text layer
         settings.update(mode="skip")
     else:  # only our pages get a layer, replacing an old unusable one; "redo" only when there
         # is one, since Ghostscript 10.0-10.02 (the PDF/A fallback) refuses that mode
         mode = "redo" if _has_text(source, ocr_pages) else "default"
         settings.update(mode=mode, pages=",".join(map(str, ocr_pages)))
-    # OCRmyPDF's final check calls pikepdf's Pdf.check_linearization(stream), which leaves
-    # sys.stderr pointing at that stream (pikepdf 10.18): every later message would vanish.
-    stderr = sys.stderr
-    try:
-        if output_type == "pdfa":
-            # Written to a stream, OCRmyPDF leaves out its last checks of the file: a PDF/A
-            # claim read back, and every stream decompressed, page images included (about
-            # 20 ms a page). pikepdf's PDF/A writer has validated what it wrote just before.
-            with open(target, "wb") as stream:
-                return ocrmypdf.ocr(source, stream, pdfa_backend="internal", **settings)
-        return ocrmypdf.ocr(source, target, **settings)
-    except PdfaConversionFailedError:  # Ghostscript's PDF/A is checked as OCRmyPDF checks it
-        return ocrmypdf.ocr(source, target, pdfa_backend="ghostscript", **settings)
-    finally:
-        sys.stderr = stderr
+    return settings
 
 
 def _has_text(path: Path, numbers: list[int]) -> bool:
