@@ -36,7 +36,7 @@ from pipeline.export import output_dir_lock, prepare_output_dir, remove_stale_te
 from pipeline.finish import DocumentWork, Written, write_document
 from pipeline.inputs import missing_pdf_pages
 from pipeline.manifest import Entry, FileFacts, Known, Manifest, PageStore, content_sha256
-from pipeline.models import BatchResult, DocumentResult, Failure, Page
+from pipeline.models import BatchResult, DocumentResult, Failure, Page, WordCounts
 from pipeline.pages import KeepPage, OcrOptions, PageOutcome, ocr_page_of
 from pipeline.pool import Outcome, Task, local_pool, remove_abandoned_temp_dirs
 from pipeline.report import write_report
@@ -482,9 +482,9 @@ def _record(
     if job.errors:
         reason = _failure_reason(job, bool(written.outputs))
         result.failures.append(Failure(job.spec.source, reason))
-        manifest.record(_entry(job, settings, "failed", reason, names, None))
+        manifest.record(_entry(job, settings, "failed", reason, names, None, written.counts))
         return
-    manifest.record(_entry(job, settings, "done", None, names, written.fields))
+    manifest.record(_entry(job, settings, "done", None, names, written.fields, written.counts))
     store.discard(job.sha256, settings)
     _retire(job.replaces, names, manifest, out_dir)
     result.done.append(DocumentResult(job.spec.source, job.pages_read, written.outputs))
@@ -505,12 +505,12 @@ def _failure_reason(job: _Job, written: bool) -> str:
 
 def _entry(
     job: _Job, settings: str, status: str, error: str | None, outputs: list[str],
-    fields: dict | None,
+    fields: dict | None, counts: WordCounts | None = None,
 ) -> Entry:
     return Entry(
         stem=job.stem, source=job.spec.source, files=job.files, sha256=job.sha256,
         settings=settings, status=status, pages=job.page_count, error=error, outputs=outputs,
-        fields=fields,
+        fields=fields, counts=counts,
     )
 
 

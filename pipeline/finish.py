@@ -14,9 +14,10 @@ from pathlib import Path
 
 from pipeline.errors import InputError, OutputError
 from pipeline.manifest import PageStore
-from pipeline.models import Document, Page
+from pipeline.models import Document, Page, WordCounts
 from pipeline.pages import hold_to_one_thread
 from pipeline.parse import parse_plan
+from pipeline.report import word_counts
 from pipeline.writers import write_document_outputs
 from pipeline.writers.pdf import write_pdf
 
@@ -45,6 +46,7 @@ class Written:
     outputs: list[Path]
     fields: dict | None
     errors: list[str]
+    counts: WordCounts | None = None  # for the batch report
     peak_memory_mb: float = 0.0  # the worker process's peak resident memory so far
 
 
@@ -54,9 +56,10 @@ def write_document(work: DocumentWork) -> Written:
     hold_to_one_thread()
     pages, errors = _pages(work)
     outputs: list[Path] = []
-    fields = None
+    fields = counts = None
     if pages:
         document = Document(work.source, pages)
+        counts = word_counts(document)
         fields = parse_plan(document.text).to_dict() if work.parse else None
         try:
             (work.out_dir / work.stem).parent.mkdir(parents=True, exist_ok=True)  # ids are paths
@@ -74,7 +77,7 @@ def write_document(work: DocumentWork) -> Written:
                 outputs.append(path)
             else:
                 errors.append(error)
-    return Written(outputs, fields, errors,
+    return Written(outputs, fields, errors, counts,
                    resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)  # Linux: kB
 
 

@@ -27,10 +27,10 @@ from pathlib import Path
 from pipeline import __version__
 from pipeline.errors import ManifestError, OutputError
 from pipeline.export import atomic_write_bytes
-from pipeline.models import Box, Line, Page, Word
+from pipeline.models import Box, Line, Page, Word, WordCounts
 
 MANIFEST_NAME = "manifest.sqlite"
-VERSION = 2  # PRAGMA user_version; 0 is the first layout: one row per input file
+VERSION = 3  # PRAGMA user_version; 0 is the first layout: one row per input file; 2 lacks counts
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
     stem TEXT PRIMARY KEY COLLATE NOCASE,  -- the document id: its outputs are DIR/<stem>.*
@@ -43,11 +43,14 @@ CREATE TABLE IF NOT EXISTS documents (
     error TEXT,
     outputs TEXT NOT NULL,     -- JSON list of output paths, relative to DIR
     fields TEXT,               -- JSON record of the plan's fields, for the batch tables
-    finished TEXT NOT NULL DEFAULT (datetime('now'))
+    finished TEXT NOT NULL DEFAULT (datetime('now')),
+    counts TEXT                -- JSON WordCounts, for the report without reading the pages
+
 )
 """
-_COLUMNS = "stem, source, files, sha256, settings, status, pages, error, outputs, fields"
+_COLUMNS = "stem, source, files, sha256, settings, status, pages, error, outputs, fields, counts"
 _LAYOUT = {*_COLUMNS.split(", "), "finished"}
+_SECOND_LAYOUT = _LAYOUT - {"counts"}
 _FIRST_LAYOUT = {"source", "stem", "size", "mtime_ns", "sha256", "settings", "status", "pages",
                  "error", "outputs", "fields", "finished"}
 _FOREIGN = "restore it from a backup, or use another output folder"
@@ -79,6 +82,7 @@ class Entry:
     error: str | None
     outputs: list[str]
     fields: dict | None
+    counts: WordCounts | None = None  # None: recorded by an older vnplan, or failed
 
     @property
     def paths(self) -> tuple[Path, ...]:
@@ -138,11 +142,11 @@ class Manifest:
         if not tables:
             return True  # a new manifest
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(documents)")}
-        if tables != ["documents"] or columns not in (_LAYOUT, _FIRST_LAYOUT):
+        if tables != ["documents"] or columns not in (_LAYOUT, _SECOND_LAYOUT, _FIRST_LAYOUT):
             raise ManifestError(
                 f"{self.path}: not a vnplan manifest (tables: {', '.join(tables)}); {_FOREIGN}"
             )
-        return columns == _FIRST_LAYOUT or version != VERSION
+        return columns != _LAYOUT or version != VERSION
 
     def _error(self, error: sqlite3.Error, doing: str) -> OutputError:
         """A damaged database is the manifest's fault (ManifestError); a full disk or a
@@ -162,6 +166,11 @@ class Manifest:
             ).fetchone()
             if first_layout:
                 self._migrate_first_layout()
+            elif self._db.execute("SELECT 1 FROM pragma_table_info('documents')").fetchone() \
+                    and not self._db.execute(
+                        "SELECT 1 FROM pragma_table_info('documents') WHERE name = 'counts'"
+                    ).fetchone():  # the second layout: every row stays, without counts
+                self._db.execute("ALTER TABLE documents ADD COLUMN counts TEXT")
             self._db.execute(_SCHEMA)
             self._db.execute(f"PRAGMA user_version = {VERSION}")
             self._db.execute("COMMIT")
@@ -180,7 +189,7 @@ class Manifest:
         ).fetchall()
         self._db.executemany(
             f"INSERT INTO documents ({_COLUMNS}, finished) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
             [(stem, source, json.dumps([[source, size, mtime_ns]], ensure_ascii=False), *rest)
              for stem, source, size, mtime_ns, *rest in rows],
         )
@@ -202,7 +211,8 @@ class Manifest:
             rows = self._db.execute(f"SELECT {_COLUMNS} FROM documents ORDER BY rowid").fetchall()
         except sqlite3.Error as error:
             raise self._error(error, "cannot read the manifest") from error
-        for stem, source, files, sha256, settings, status, pages, error, outputs, fields in rows:
+        for (stem, source, files, sha256, settings, status, pages, error, outputs, fields,
+             counts) in rows:
             try:
                 entry = Entry(
                     stem=stem, source=_from_text(source),
@@ -210,6 +220,7 @@ class Manifest:
                                 for p, size, t in json.loads(files)),
                     sha256=sha256, settings=settings, status=status, pages=pages, error=error,
                     outputs=json.loads(outputs), fields=json.loads(fields) if fields else None,
+                    counts=WordCounts(**json.loads(counts)) if counts else None,
                 )
                 if not (isinstance(entry.outputs, list)
                         and all(isinstance(name, str) for name in entry.outputs)
@@ -228,11 +239,13 @@ class Manifest:
             entry.status, entry.pages, entry.error,
             json.dumps(entry.outputs, ensure_ascii=False),
             json.dumps(entry.fields, ensure_ascii=False) if entry.fields is not None else None,
+            json.dumps(dataclasses.asdict(entry.counts)) if entry.counts is not None else None,
         )
         self._write(
-            f"INSERT INTO documents ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            f"INSERT INTO documents ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(stem) DO UPDATE SET source=?, files=?, sha256=?, settings=?, "
-            "status=?, pages=?, error=?, outputs=?, fields=?, finished=datetime('now')",
+            "status=?, pages=?, error=?, outputs=?, fields=?, counts=?, "
+            "finished=datetime('now')",
             (entry.stem, *values, *values),
         )
 

@@ -130,6 +130,17 @@ class Document:
 
 
 @dataclass(frozen=True)
+class WordCounts:
+    """A document's words at a glance, as the batch report shows them; kept in the manifest
+    so that the report never reads a long document's pages back."""
+
+    words: int
+    mean_confidence: float | None  # None: no words
+    corrected: int
+    doubted: int
+
+
+@dataclass(frozen=True)
 class Failure:
     source: Path
     reason: str

@@ -24,7 +24,7 @@ from pipeline.errors import InputError, OutputError
 from pipeline.export import atomic_write_text, output_dir_lock, printable_path
 from pipeline.inputs import count_pages
 from pipeline.manifest import MANIFEST_NAME, Entry, Manifest
-from pipeline.models import Document
+from pipeline.models import Document, WordCounts
 from pipeline.provenance import field_provenance
 from pipeline.writers import INDEX_NAME, index_link, review_page_name
 from pipeline.writers.html import GENERATOR, IMAGES_SUFFIX, page_head, text_words, write_html
@@ -130,19 +130,19 @@ def _row(entry: Entry, out_dir: Path, manifest: Manifest, rebuild: bool, report:
     record = out_dir / f"{entry.stem}.json"
     if f"{entry.stem}.json" not in entry.outputs:
         return row
+    page = out_dir / review_page_name(entry.stem)
+    if entry.counts is not None and not rebuild and page.is_file() and record.is_file():
+        _count(row, entry.counts)  # nothing to write: the document's pages are not read
+        row.link = quote(review_page_name(entry.stem))
+        return row
     try:
         stored = read_json(record)
     except (OSError, ValueError, KeyError, TypeError) as error:
         reason = getattr(error, "strerror", None) or error
         row.notes = "; ".join(filter(None, [row.notes, f"{record.name} cannot be read ({reason})"]))
         return row
-    words = text_words(stored.document)
-    row.pages, row.words = len(stored.document.pages), len(words)
-    row.mean_confidence = sum(w.confidence for w in words) / len(words) if words else None
-    row.corrected = sum(w.corrected_from is not None for w in words)
-    row.doubted = sum(w.confidence < LOW_CONFIDENCE for w in words)
+    _count(row, entry.counts or word_counts(stored.document))
     row.fields = row.fields or stored.fields or {}
-    page = out_dir / review_page_name(entry.stem)
     if rebuild or not page.is_file():
         if not _ours(page):
             report.notes.append(f"{page}: not made by vnplan, left as it is")
@@ -151,6 +151,23 @@ def _row(entry: Entry, out_dir: Path, manifest: Manifest, rebuild: bool, report:
         report.pages_written += 1
     row.link = quote(review_page_name(entry.stem))
     return row
+
+
+def word_counts(document: Document) -> WordCounts:
+    """The counts of a document's row: its words, their mean confidence, how many correction
+    changed and how many Tesseract doubted."""
+    words = text_words(document)
+    return WordCounts(
+        words=len(words),
+        mean_confidence=sum(w.confidence for w in words) / len(words) if words else None,
+        corrected=sum(w.corrected_from is not None for w in words),
+        doubted=sum(w.confidence < LOW_CONFIDENCE for w in words),
+    )
+
+
+def _count(row: Row, counts: WordCounts) -> None:
+    row.words, row.mean_confidence = counts.words, counts.mean_confidence
+    row.corrected, row.doubted = counts.corrected, counts.doubted
 
 
 def _write_page(

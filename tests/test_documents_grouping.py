@@ -256,6 +256,24 @@ def test_a_first_layout_manifest_is_carried_over(tmp_path: Path) -> None:
     assert list(plans["doc_number"]) == ["18/KH-UBND"]
 
 
+def test_a_manifest_without_word_counts_is_carried_over(tmp_path: Path) -> None:
+    scan, out = tmp_path / "trang.png", tmp_path / "out"
+    Image.new("L", (40, 40), 255).save(scan)
+    assert _run(str(scan), "-o", str(out))[0] == 0
+    with sqlite3.connect(out / MANIFEST_NAME) as db:  # what the previous vnplan wrote
+        db.execute("ALTER TABLE documents DROP COLUMN counts")
+        db.execute("PRAGMA user_version = 2")
+    db.close()
+    code, output = _run(str(scan), "-o", str(out))
+    assert code == 0 and "0 documents, 0 pages, 0 failed, 1 already done" in output, output
+    with Manifest(out) as manifest:
+        [entry] = manifest.entries()
+    assert entry.stem == "trang" and entry.status == "done" and entry.counts is None
+    with sqlite3.connect(out / MANIFEST_NAME) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+    db.close()
+
+
 def test_a_manifest_of_a_newer_vnplan_is_refused(tmp_path: Path) -> None:
     scan, out = tmp_path / "trang.png", tmp_path / "out"
     Image.new("L", (20, 20), 255).save(scan)

@@ -30,7 +30,9 @@ from pipeline.export import output_dir_lock
 from pipeline.manifest import Manifest
 from pipeline.models import Box, Document, Line, Page, Word
 from pipeline.provenance import Span, field_provenance
+from pipeline.report import word_counts, write_report
 from pipeline.writers.html import GENERATOR
+from pipeline.writers.json import read_json
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # A file name that would be markup if it were not escaped.
@@ -168,6 +170,25 @@ def test_the_report_stays_within_300_kb_a_page(batch: Path) -> None:
             assert max(image.size) == 1400
             record = _record(batch, stem)["pages"][0]
             assert abs(image.width / image.height - record["width"] / record["height"]) < 0.002
+
+
+def test_the_index_counts_words_without_reading_the_pages_back(
+    batch: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    shutil.copytree(batch, out)
+    with Manifest(out) as manifest:
+        entries = [entry for entry in manifest.entries() if entry.counts is not None]
+    assert len(entries) == 3  # every document with words; the unreadable image has none
+    for entry in entries:  # what the workers recorded is what the JSON holds
+        assert entry.counts == word_counts(read_json(out / f"{entry.stem}.json").document)
+        assert entry.counts.words > 50
+    index = (out / "index.html").read_bytes()
+    for entry in entries:  # were it read, the index would say so
+        (out / f"{entry.stem}.json").write_text("not JSON", encoding="utf-8")
+    with output_dir_lock(out):
+        write_report(out)
+    assert (out / "index.html").read_bytes() == index
 
 
 def _as_older_batch(out: Path) -> None:
