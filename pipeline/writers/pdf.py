@@ -57,17 +57,12 @@ def write_pdf(document: Document, path: Path, output_type: str = "pdfa") -> None
         raise ValueError(f"output type {output_type!r}: expected pdfa or pdf")
     with tempfile.TemporaryDirectory(prefix="vnplan-pdf-") as work_dir:
         work = Path(work_dir)
-        pages_pdf = work / "pages.pdf"
-        try:
-            _original_pages(document, pages_pdf)
-        except pikepdf.PdfError as error:
-            raise _pdf_failure(document, error) from error
         # OCRmyPDF reopens the file by its name, which must be UTF-8
         name = utf8_name(path.name)
         descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{name}.", suffix=".tmp")
         os.close(descriptor)
         try:
-            code = _searchable(document, pages_pdf, Path(temporary), output_type, work)
+            code = _searchable(document, Path(temporary), output_type, work)
             if code != ExitCode.ok:  # a PDF/A that does not claim to be one, or a damaged file
                 raise InputError(document.source, f"cannot make its PDF (OCRmyPDF: {code.name})")
             os.chmod(temporary, file_mode())
@@ -86,9 +81,7 @@ def _pdf_failure(document: Document, error: Exception) -> InputError:
     return InputError(document.source, f"cannot make its PDF ({type(error).__name__}: {message})")
 
 
-def _searchable(
-    document: Document, pages_pdf: Path, target: Path, output_type: str, work: Path
-) -> ExitCode:
+def _searchable(document: Document, target: Path, output_type: str, work: Path) -> ExitCode:
     """The pages with their text layer, made PDF/A by pikepdf's PDF/A writer (which validates
     the bytes it writes), or by OCRmyPDF with Ghostscript when that writer cannot.
 
@@ -100,7 +93,7 @@ def _searchable(
     # sys.stderr pointing at that stream (pikepdf 10.18): every later message would vanish.
     stderr = sys.stderr
     try:
-        parts = _layered(document, pages_pdf, work)
+        parts = _layered(document, work)
         if isinstance(parts, ExitCode):
             return parts
         with ExitStack() as files:
@@ -117,37 +110,40 @@ def _searchable(
                 pass
         # The whole document by OCRmyPDF with Ghostscript, checked as OCRmyPDF checks it
         every_page = range(len(document.pages))
-        _write_hocr(document, every_page, work)
+        pages_pdf = work / "pages.pdf"
+        if not pages_pdf.exists():  # it went through OCRmyPDF in parts
+            _original_pages(document, every_page, pages_pdf)
+            _write_hocr(document, every_page, work)
         return ocrmypdf.ocr(pages_pdf, target, output_type="pdfa", pdfa_backend="ghostscript",
                             **_settings(pages_pdf, _ocr_numbers(document, every_page)))
     finally:
         sys.stderr = stderr
 
 
-def _layered(document: Document, pages_pdf: Path, work: Path) -> list[Path] | ExitCode:
+def _layered(document: Document, work: Path) -> list[Path] | ExitCode:
     """OCRmyPDF's plain PDFs of the pages under their text layer, in order, or what OCRmyPDF
     said was wrong. A long document goes through OCRmyPDF in parts of CHUNK_PAGES pages:
-    OCRmyPDF holds every page's text until it writes the layer, so its memory would grow
-    with the page count."""
+    OCRmyPDF holds every page's text until it writes the layer, and a part's page images
+    are in memory while its pages are put together, so both would grow with the page count.
+    """
     count = len(document.pages)
     if count <= CHUNK_PAGES:
-        code = _ocrmypdf_part(document, range(count), pages_pdf, work / "layered.pdf", work)
+        _original_pages(document, range(count), work / "pages.pdf")
+        code = _ocrmypdf_part(document, range(count), work / "pages.pdf", work / "layered.pdf",
+                              work)
         return [work / "layered.pdf"] if code == ExitCode.ok else code
     parts = []
-    with pikepdf.open(pages_pdf) as whole:
-        for start in range(0, count, CHUNK_PAGES):
-            folder = work / f"part-{start // CHUNK_PAGES:05d}"
-            folder.mkdir()
-            indices = range(start, min(start + CHUNK_PAGES, count))
-            with pikepdf.new() as part:
-                part.pages.extend(whole.pages[indices.start:indices.stop])
-                part.save(folder / "pages.pdf")
-            code = _ocrmypdf_part(document, indices, folder / "pages.pdf",
-                                  folder / "layered.pdf", folder)
-            if code != ExitCode.ok:
-                return code
-            (folder / "pages.pdf").unlink()
-            parts.append(folder / "layered.pdf")
+    for start in range(0, count, CHUNK_PAGES):
+        folder = work / f"part-{start // CHUNK_PAGES:05d}"
+        folder.mkdir()
+        indices = range(start, min(start + CHUNK_PAGES, count))
+        _original_pages(document, indices, folder / "pages.pdf")
+        code = _ocrmypdf_part(document, indices, folder / "pages.pdf", folder / "layered.pdf",
+                              folder)
+        if code != ExitCode.ok:
+            return code
+        (folder / "pages.pdf").unlink()  # the part's page images are in its layered PDF
+        parts.append(folder / "layered.pdf")
     return parts
 
 
@@ -206,14 +202,15 @@ def _has_text(path: Path, numbers: list[int]) -> bool:
         pdf.close()
 
 
-def _original_pages(document: Document, target: Path) -> None:
-    """One PDF of the document's pages as they are in its source files: the source itself,
-    linked, when the document is every page of one PDF in order (the common case, and a long
-    PDF copied page by page would pass through memory whole)."""
-    sources = {_page_source(document, page)[0] for page in document.pages}
+def _original_pages(document: Document, indices: range, target: Path) -> None:
+    """One PDF of the document's pages ``indices`` as they are in their source files: the
+    source itself, linked, when these are every page of one PDF in order (the common case,
+    and a long PDF copied page by page would pass through memory whole)."""
+    pages = [document.pages[index] for index in indices]
+    sources = {_page_source(document, page)[0] for page in pages}
     if len(sources) == 1:
         source = sources.pop()
-        numbers = [_page_source(document, page)[1] for page in document.pages]
+        numbers = [_page_source(document, page)[1] for page in pages]
         if _whole_pdf(source, numbers):
             target.symlink_to(source.absolute())
             return
@@ -221,7 +218,7 @@ def _original_pages(document: Document, target: Path) -> None:
     opened: dict[Path, pikepdf.Pdf] = {}
     with ExitStack() as files:
         try:
-            for page in document.pages:
+            for page in pages:
                 source, number = _page_source(document, page)
                 if source not in opened:
                     opened[source] = _as_pdf(source, page.dpi, files)
