@@ -78,6 +78,7 @@ class _Job:
     todo: list[int] = field(default_factory=list)  # those still to read (not kept from before)
     kept: list[int] = field(default_factory=list)  # positions read and in the page store
     given: dict[int, Page] = field(default_factory=dict)  # read and sent back (one-page ones)
+    previews: dict[int, bytes] = field(default_factory=dict)  # the given pages' images
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -356,7 +357,8 @@ class _Context:
         return DocumentWork(
             source=job.spec.source, stem=job.stem, out_dir=self.out_dir, settings=self.settings,
             sha256=job.sha256, page_refs=tuple(job.page_refs), kept=tuple(sorted(job.kept)),
-            given=job.given, parse=self.parse, output_type=self.output_type,
+            given=job.given, previews=job.previews, parse=self.parse,
+            output_type=self.output_type,
         )
 
     def keep(self, job: _Job, position: int) -> KeepPage | None:
@@ -408,7 +410,7 @@ def _process(
             path, number = job.page_refs[position - 1]
             key = next(keys)
             pool.submit(key, Task(f"{path.name}:{number}", f"reading page {number}", ocr_page_of,
-                                  (path, number, options, context.keep(job, position))))
+                                  (path, number, options, context.keep(job, position), True)))
             running[key] = job, position
             reading += 1
             if reading >= ahead:
@@ -449,6 +451,8 @@ def _receive_page(job: _Job, position: int, outcome: Outcome, result: BatchResul
         job.kept.append(position)
     elif page_outcome.page is not None:
         job.given[position] = page_outcome.page
+        if page_outcome.preview is not None:
+            job.previews[position] = page_outcome.preview
     elif page_outcome.error is not None:
         job.errors.append(_reason(job.spec, path, page_outcome.error))
 

@@ -34,6 +34,7 @@ class DocumentWork:
     page_refs: tuple[tuple[Path, int], ...]  # (file, page in it) of every position
     kept: tuple[int, ...]  # positions whose pages are in the page store
     given: dict[int, Page] = field(default_factory=dict)  # pages sent along instead
+    previews: dict[int, bytes] = field(default_factory=dict)  # the given pages' images
     parse: bool = True
     output_type: str = "pdfa"
 
@@ -54,7 +55,7 @@ def write_document(work: DocumentWork) -> Written:
     """Parse and write the document from its pages; a page or PDF that cannot be had is an
     error of this document, a folder that cannot be written (OutputError) stops the batch."""
     hold_to_one_thread()
-    pages, errors = _pages(work)
+    pages, previews, errors = _pages(work)
     outputs: list[Path] = []
     fields = counts = None
     if pages:
@@ -64,7 +65,8 @@ def write_document(work: DocumentWork) -> Written:
         try:
             (work.out_dir / work.stem).parent.mkdir(parents=True, exist_ok=True)  # ids are paths
             outputs = write_document_outputs(
-                document, fields, work.out_dir, work.stem, settings=json.loads(work.settings)
+                document, fields, work.out_dir, work.stem, settings=json.loads(work.settings),
+                previews=previews,
             )
         except OSError as error:
             raise OutputError(
@@ -81,17 +83,19 @@ def write_document(work: DocumentWork) -> Written:
                    resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)  # Linux: kB
 
 
-def _pages(work: DocumentWork) -> tuple[list[Page], list[str]]:
-    """The document's pages in order, each told where it came from; a kept page that cannot
-    be read back (its file removed or damaged since) is an error, read again next run."""
+def _pages(work: DocumentWork) -> tuple[list[Page], dict[int, bytes], list[str]]:
+    """The document's pages in order, each told where it came from, and the review-page
+    images made as they were read; a kept page that cannot be read back (its file removed or
+    damaged since) is an error, read again next run."""
     store = PageStore(work.out_dir)
     pages = {**work.given, **store.load(work.sha256, work.settings, work.kept)}
+    previews = {**work.previews, **store.previews(work.sha256, work.settings, work.kept)}
     errors = [f"page {position} was lost from {store.root}; run again"
               for position in work.kept if position not in pages]
     for position, page in pages.items():
         page.source, page.source_page = work.page_refs[position - 1]
         page.number = position
-    return [pages[position] for position in sorted(pages)], errors
+    return [pages[position] for position in sorted(pages)], previews, errors
 
 
 def _write_pdf(document: Document, path: Path, output_type: str) -> str | None:

@@ -342,9 +342,9 @@ _NOT_PAGE_SETTINGS = ("pages", "parse", "output_type")  # settings a page's read
 class PageStore:
     """The finished pages of documents not yet done, one small JSON per page, so a long
     document killed mid-way (or failed on one page) continues where it stopped instead of
-    from page 1. Kept in DIR/.vnplan/pages/<content hash>-<settings hash>/<position>.json: a
-    changed file or other settings never reuse a page; a document's pages are removed once it
-    is done."""
+    from page 1. Kept in DIR/.vnplan/pages/<content hash>-<settings hash>/<position>.json,
+    with the page's review-page image (<position>.jpg) when the worker made it: a changed file
+    or other settings never reuse a page; a document's pages are removed once it is done."""
 
     def __init__(self, out_dir: Path) -> None:
         self.root = out_dir / STATE_DIR / "pages"
@@ -378,16 +378,34 @@ class PageStore:
                 continue
         return pages
 
-    def save(self, sha256: str, settings: str, position: int, page: Page) -> None:
+    def save(
+        self, sha256: str, settings: str, position: int, page: Page, preview: bytes | None = None
+    ) -> None:
+        """Keep the page, and its review-page image if it has one (written first: a page kept
+        has the image it was kept with)."""
         folder = self.folder(sha256, settings)
         record = {"format": _PAGE_FORMAT, "vnplan": __version__, "page": _page_to_json(page)}
         try:
             folder.mkdir(parents=True, exist_ok=True)
+            if preview is not None:
+                atomic_write_bytes(folder / f"{position}.jpg", preview)
             atomic_write_bytes(folder / f"{position}.json", json.dumps(record).encode("ascii"))
         except OSError as error:
             raise OutputError(
                 f"{folder}: cannot keep a finished page ({error.strerror})"
             ) from error
+
+    def previews(self, sha256: str, settings: str, positions: Iterable[int]) -> dict[int, bytes]:
+        """The review-page images kept with pages among ``positions``; one that cannot be read
+        is left out (made again from the scan)."""
+        folder = self.folder(sha256, settings)
+        found: dict[int, bytes] = {}
+        for position in positions:
+            try:
+                found[position] = (folder / f"{position}.jpg").read_bytes()
+            except OSError:
+                continue
+        return found
 
     def discard(self, sha256: str, settings: str) -> None:
         """The document is done: its pages are no longer needed."""

@@ -26,6 +26,7 @@ from pipeline.errors import InputError, OutputError
 from pipeline.inputs import PageImage, read_pages
 from pipeline.manifest import PageStore
 from pipeline.models import Box, Document, Line, Page
+from pipeline.preview import decoded_whole, preview_jpeg
 from pipeline.selection import PageSelection
 
 
@@ -216,6 +217,7 @@ class PageOutcome:
     error: str | None
     peak_memory_mb: float  # the worker process's peak resident memory so far (not Tesseract's)
     kept: bool = False  # the page is in the page store (see KeepPage), not sent back
+    preview: bytes | None = None  # its review-page image, when made from the pixels read
 
 
 @dataclass(frozen=True)
@@ -240,21 +242,27 @@ def hold_to_one_thread() -> None:
 
 
 def ocr_page_of(
-    source: Path, number: int, options: OcrOptions, keep: KeepPage | None = None
+    source: Path, number: int, options: OcrOptions, keep: KeepPage | None = None,
+    with_preview: bool = False,
 ) -> PageOutcome:
     """Read page ``number`` of ``source`` and OCR it (a born-digital PDF page: read its own
     text); errors come back as data, not raised; a page that cannot be kept stops the batch
-    (OutputError), as every later page would fail alike.
+    (OutputError), as every later page would fail alike. ``with_preview``: its review-page
+    image too, where that is drawn from the pixels just read (:mod:`pipeline.preview`), so
+    that the review page does not decode the scan again.
 
     Tesseract and OpenCV are held to one thread (see ``hold_to_one_thread``).
     """
     hold_to_one_thread()
     page: Page | None = None
     error: str | None = None
+    thumbnail: bytes | None = None
     try:
         page = _text_layer(source, number, options)
         if page is None:
             for image in read_pages(source, {number}):
+                if with_preview and decoded_whole(source):
+                    thumbnail = preview_jpeg(image.pixels)
                 page = _ocr_checked(image, options, source)
         if page is None:
             error = f"page {number} is missing"
@@ -263,10 +271,11 @@ def ocr_page_of(
     kept = False
     if page is not None and keep is not None:
         page.number = keep.position
-        PageStore(keep.out_dir).save(keep.sha256, keep.settings, keep.position, page)
-        page, kept = None, True
+        PageStore(keep.out_dir).save(keep.sha256, keep.settings, keep.position, page,
+                                     thumbnail)
+        page, kept, thumbnail = None, True, None
     return PageOutcome(
         source=source, number=number, page=page, error=error,
         peak_memory_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,  # Linux: kB
-        kept=kept,
+        kept=kept, preview=thumbnail if page is not None else None,
     )

@@ -29,6 +29,8 @@ from pipeline.errors import ExitCode
 from pipeline.export import output_dir_lock
 from pipeline.manifest import Manifest
 from pipeline.models import Box, Document, Line, Page, Word
+from pipeline.pages import ocr_page_of
+from pipeline.preview import preview_of_file
 from pipeline.provenance import Span, field_provenance
 from pipeline.report import word_counts, write_report
 from pipeline.writers.html import GENERATOR
@@ -159,6 +161,25 @@ def test_a_batch_writes_the_index_and_a_review_page_per_document(batch: Path) ->
     for html in (index, page):
         assert not re.search(r"(?:src|href)=\"(?:https?:)?//", html)
         assert "http://" not in html and "https://" not in html
+
+
+def test_the_worker_makes_a_png_pages_image_as_the_review_page_would(
+    _pixels_a: np.ndarray, tmp_path: Path
+) -> None:
+    """The image the worker makes from the pixels it read is the one the review page would
+    make from the scan; a JPEG's it leaves to the review page, which decodes it reduced."""
+    top = np.ascontiguousarray(_pixels_a[:700])
+    png, jpeg = tmp_path / "trang.png", tmp_path / "trang.jpg"
+    Image.fromarray(top).save(png, dpi=(300, 300))
+    Image.fromarray(top).save(jpeg, dpi=(300, 300), quality=90)
+    options = OcrOptions(correct=False)
+    made = ocr_page_of(png, 1, options, with_preview=True)
+    assert made.page is not None and made.page.text.strip()
+    assert made.preview is not None and made.preview == preview_of_file(png, 1)
+    with Image.open(io.BytesIO(made.preview)) as image:
+        assert image.format == "JPEG" and max(image.size) == 1400
+    assert ocr_page_of(jpeg, 1, options, with_preview=True).preview is None
+    assert ocr_page_of(png, 1, options).preview is None
 
 
 def test_the_report_stays_within_300_kb_a_page(batch: Path) -> None:

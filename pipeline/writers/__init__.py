@@ -25,12 +25,13 @@ OUTPUT_SUFFIXES = (".txt", ".raw.txt", ".json", ".alto.xml", ".hocr", ".pdf", ".
 
 def write_document_outputs(
     document: Document, fields: dict | None, out_dir: Path, stem: str,
-    settings: dict | None = None,
+    settings: dict | None = None, previews: dict[int, bytes] | None = None,
 ) -> list[Path]:
     """``<stem>.txt`` (corrected text), ``<stem>.raw.txt`` (Tesseract's own reading),
     ``<stem>.json`` (words, boxes, confidences, how it was made and, if parsed, the fields
     and the lines each was read from), ``<stem>.alto.xml`` (ALTO 4.4), ``<stem>.hocr`` (hOCR)
-    and the review page ``<stem>.html`` with its page images in ``<stem>.pages/``."""
+    and the review page ``<stem>.html`` with its page images in ``<stem>.pages/`` (those of
+    ``previews`` as they are, by page number)."""
     suffixes = (".txt", ".raw.txt", ".json", ".alto.xml", ".hocr")
     text, raw, record, alto, hocr = (out_dir / f"{stem}{suffix}" for suffix in suffixes)
     provenance = field_provenance(document, fields) if fields is not None else None
@@ -41,7 +42,7 @@ def write_document_outputs(
     write_hocr(document, hocr)
     page = out_dir / review_page_name(stem)
     images = write_html(document, page, fields=fields, provenance=provenance, name=stem,
-                        index=index_link(stem))
+                        index=index_link(stem), previews=previews)
     return [text, raw, record, alto, hocr, page, *images]
 
 

@@ -13,28 +13,18 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
-import warnings
 from collections.abc import Iterable, Iterator
 from html import escape
 from pathlib import Path
 from urllib.parse import quote
 
-import cv2
-import numpy as np
-import pypdfium2
-from PIL import Image, ImageSequence
-
 from pipeline import __version__
 from pipeline.correct import LOW_CONFIDENCE
-from pipeline.errors import InputError
 from pipeline.export import atomic_write_bytes, atomic_writer, printable_path
-from pipeline.inputs import read_pages, to_uint8
 from pipeline.models import Document, Page, Word
+from pipeline.preview import preview_of_file
 from pipeline.provenance import Provenance, Span, Spans
 
-PREVIEW_SIDE = 1400  # pixels of a page image's longer side
-JPEG_QUALITY = 50
 GENERATOR = f"vnplan {__version__} report"  # marks the files the report may overwrite
 JUNK_HINT = "not in the text: a seal's or a signature's marks read as text"
 IMAGES_SUFFIX = ".pages"  # <stem>.pages/: the folder of a review page's images
@@ -115,18 +105,20 @@ document.addEventListener('click', function (event) {
 def write_html(
     document: Document, path: Path, *, fields: dict | None = None,
     provenance: Provenance | None = None, name: str | None = None, index: str | None = None,
-    keep_images: bool = False,
+    keep_images: bool = False, previews: dict[int, bytes] | None = None,
 ) -> list[Path]:
     """Write the review page ``path`` and its page images, ``<path stem>.pages/page-N.jpg``
     (N the page's number in the document), atomically; return the images' paths.
 
     ``name`` is the document's id shown as its title, ``index`` the link back to the batch
     index (relative to ``path``). With ``keep_images``, images already there are kept (the
-    scans may be gone by the time a report is rebuilt). A page whose scan cannot be read any
-    more is drawn without its image, with a note.
+    scans may be gone by the time a report is rebuilt). ``previews``: the images of pages by
+    number, made when the worker read them (:mod:`pipeline.preview`); the others are made from
+    the scans. A page whose scan cannot be read any more is drawn without its image, with a
+    note.
     """
     folder = images_folder(path)
-    images = _write_images(document, folder, keep_images)
+    images = _write_images(document, folder, keep_images, previews or {})
     pieces = _html_pieces(
         document, fields=fields, provenance=provenance, name=name or document.source.name,
         index=index, images=[f"{quote(folder.name)}/{quote(image.name)}" if image else None
@@ -143,7 +135,9 @@ def images_folder(path: Path) -> Path:
     return path.with_name(f"{path.stem}{IMAGES_SUFFIX}")
 
 
-def _write_images(document: Document, folder: Path, keep: bool) -> list[Path | None]:
+def _write_images(
+    document: Document, folder: Path, keep: bool, previews: dict[int, bytes]
+) -> list[Path | None]:
     """One reduced JPEG per page; stale ones (a page no longer in the document) removed."""
     written: list[Path | None] = []
     for page in document.pages:
@@ -151,7 +145,8 @@ def _write_images(document: Document, folder: Path, keep: bool) -> list[Path | N
         if keep and target.is_file():
             written.append(target)
             continue
-        data = _preview(page.source or document.source, page.source_page or page.number)
+        data = previews.get(page.number) or preview_of_file(
+            page.source or document.source, page.source_page or page.number)
         if data is not None:
             folder.mkdir(exist_ok=True)
             atomic_write_bytes(target, data)
@@ -161,67 +156,6 @@ def _write_images(document: Document, folder: Path, keep: bool) -> list[Path | N
         if image.name not in wanted:
             image.unlink(missing_ok=True)
     return written
-
-
-def _preview(source: Path, number: int) -> bytes | None:
-    """Page ``number`` of ``source`` as a JPEG no longer than PREVIEW_SIDE, in the frame the
-    boxes are in (the page as read, before any cleanup turned it); None when the file is gone
-    or no longer readable."""
-    try:
-        with source.open("rb") as handle:
-            is_pdf = handle.read(5) == b"%PDF-"
-        pixels = _pdf_pixels(source, number) if is_pdf else _image_pixels(source, number)
-    except (OSError, ValueError, SyntaxError, IndexError, EOFError, pypdfium2.PdfiumError,
-            Image.DecompressionBombError):
-        return None
-    if pixels is None:
-        return None
-    height, width = pixels.shape[:2]
-    scale = PREVIEW_SIDE / max(width, height)
-    if scale < 1:
-        size = (max(round(width * scale), 1), max(round(height * scale), 1))
-        while max(pixels.shape[:2]) >= 2 * PREVIEW_SIDE:  # halving first: 4 times faster
-            pixels = cv2.resize(pixels, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
-        pixels = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, "JPEG", quality=JPEG_QUALITY)
-    return buffer.getvalue()
-
-
-def _image_pixels(source: Path, number: int) -> np.ndarray | None:
-    """The page's pixels; a JPEG's decoded at a fraction of its size when that still gives
-    PREVIEW_SIDE (libjpeg's DCT scaling, several times faster); other images as a worker
-    reads them (``read_pages``: a PNG by OpenCV, twice as fast as Pillow)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the worker read it
-        with Image.open(source) as image:
-            if image.format == "JPEG":
-                scale = PREVIEW_SIDE / max(image.size)
-                image.draft(None, (round(image.width * scale), round(image.height * scale)))
-                for index, frame in enumerate(ImageSequence.Iterator(image), start=1):
-                    if index == number:
-                        return to_uint8(frame)
-                return None
-        try:
-            page = next(read_pages(source, {number}), None)
-        except InputError:  # damaged or changed since the worker read it
-            return None
-        return None if page is None else page.pixels
-
-
-def _pdf_pixels(source: Path, number: int) -> np.ndarray | None:
-    pdf = pypdfium2.PdfDocument(source)
-    try:
-        if not 1 <= number <= len(pdf):
-            return None
-        page = pdf[number - 1]
-        try:
-            scale = PREVIEW_SIDE / max(page.get_size())
-            return to_uint8(page.render(scale=scale).to_pil().convert("RGB"))
-        finally:
-            page.close()
-    finally:
-        pdf.close()
 
 
 def _html_pieces(
