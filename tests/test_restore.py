@@ -23,7 +23,7 @@ from pipeline.restore import LanguageModel, restore_text, strip_diacritics
 from pipeline.restore.build import BuildConfig, TextSource, build_model
 from pipeline.restore.candidates import CandidateIndex, Candidates
 from pipeline.restore.decode import _blocks, viterbi
-from pipeline.restore.lm import BOS_ID, EOS_ID
+from pipeline.restore.lm import BOS_ID, EOS_ID, UNK_ID, NgramTable, pack
 from pipeline.restore.syllable import (
     Syllable,
     compose,
@@ -294,6 +294,86 @@ def test_candidates_with_costs_drive_the_decoder(lm: LanguageModel) -> None:
     chain[2] = Candidates(ids, np.array([-50.0, 0.0], dtype=np.float32), restorable=True)
     assert viterbi(lm, chain)[2] == 1
     assert lm.vocab[index.by_key["nguoi"][0]] == "người"
+
+
+def _grid_viterbi(lm: LanguageModel, chain: list[Candidates]) -> list[int]:
+    """The decoder as first written: every (a, b, c) scored, then max and argmax per step."""
+    ids = [c.ids if c.context_free is None else np.where(c.context_free, UNK_ID, c.ids)
+           for c in chain]
+    free = [np.zeros(len(c.ids), bool) if c.context_free is None else c.context_free
+            for c in chain]
+
+    def grid(t: int) -> np.ndarray:  # log P(c | a b) + extra, float32 as the decoder has it
+        a, b, c = np.meshgrid(ids[t - 2], ids[t - 1], ids[t], indexing="ij")
+        bigram = lm.tables[0]
+        idx, found = bigram.find(pack([a, b]))
+        backoff = np.where(found, bigram.backoff[idx], np.float32(0.0))
+        idx, found = bigram.find(pack([b, c]))
+        unseen = lm.unigram_backoff[b] + lm.unigram_logp[c]
+        score = backoff + np.where(found, bigram.logp[idx], unseen)
+        idx, found = lm.tables[1].find(pack([a, b, c]))
+        score[found] = lm.tables[1].logp[idx[found]]
+        score[:, :, free[t]] = 0.0
+        score += chain[t].scores.astype(np.float64)[None, None, :]
+        return score
+
+    idx, found = lm.tables[0].find(pack([ids[0][:, None], ids[1][None, :]]))
+    start = np.where(found, lm.tables[0].logp[idx],
+                     lm.unigram_backoff[ids[0]][:, None] + lm.unigram_logp[ids[1]][None, :])
+    state = np.where(free[1], np.float32(0.0), start) + chain[1].scores.astype(np.float64)
+    pointers = []
+    for t in range(2, len(chain)):
+        total = state[:, :, None] + grid(t)
+        pointers.append(total.argmax(axis=0))
+        state = total.max(axis=0)
+    prev, cur = np.unravel_index(int(state.argmax()), state.shape)
+    choice = [0] * (len(chain) - 2) + [int(prev), int(cur)]
+    for t in range(len(chain) - 1, 1, -1):
+        choice[t - 2] = int(pointers[t - 2][choice[t - 1], choice[t]])
+    return choice
+
+
+def _random_model(rng: np.random.Generator, size: int = 12) -> LanguageModel:
+    """A trigram model of random scores over a few syllables: unlike Kneser-Ney, seen
+    trigrams may score below their back-off, and coarse values make exact and near ties."""
+    def table(keys: np.ndarray, backoff: bool) -> NgramTable:
+        keys = np.unique(keys)
+        values = rng.choice([-0.5, -1.0, -1.0000001, -2.0, -4.0], size=(2, len(keys)))
+        return NgramTable(keys, values[0].astype(np.float32),
+                          values[1].astype(np.float32) if backoff else np.zeros(0, np.float32))
+    ids = rng.integers(0, size, size=(3, 6 * size * size)).astype(np.uint64)
+    return LanguageModel(
+        vocab=[f"w{i}" for i in range(size)],
+        unigram_logp=rng.choice([-3.0, -3.0000002, -5.0], size=size).astype(np.float32),
+        unigram_backoff=rng.choice([0.0, -0.5, -1.0], size=size).astype(np.float32),
+        tables=[table(pack([ids[0], ids[1]]), True), table(pack(list(ids)), False)],
+        cap_logp=np.zeros(size, np.float32), lower_logp=np.zeros(size, np.float32),
+        frequency=np.ones(size, np.float32),
+    )
+
+
+def test_decoder_matches_the_full_grids_ties_and_names_included() -> None:
+    """The decoder's shortcuts (pieces between single candidates, backed-off trigrams
+    maximised once per context) choose what the max over every (a, b, c) chooses, among
+    exact and near ties too (a candidate listed twice, scores a rounding apart), with seen
+    trigrams below their back-off and with name readings."""
+    rng = np.random.default_rng(7)
+    for _ in range(40):
+        lm = _random_model(rng)
+        for _ in range(10):
+            chain = [Candidates(np.array([BOS_ID]), np.zeros(1, np.float32))]
+            for k in rng.choice([1, 1, 2, 3, 6], size=int(rng.integers(1, 25))):
+                ids = rng.integers(5, len(lm.vocab), size=k)
+                if rng.random() < 0.3:
+                    ids[-1] = ids[0]
+                scores = rng.choice([0.0, -1.0, -2.5], size=k).astype(np.float32)
+                free = rng.random(k) < 0.4 if rng.random() < 0.2 else None
+                chain.append(Candidates(ids, scores, True, free))
+                if rng.random() < 0.1:
+                    chain += [Candidates(np.array([EOS_ID]), np.zeros(1, np.float32)),
+                              Candidates(np.array([BOS_ID]), np.zeros(1, np.float32))]
+            chain.append(Candidates(np.array([EOS_ID]), np.zeros(1, np.float32)))
+            assert viterbi(lm, chain).tolist() == _grid_viterbi(lm, chain)
 
 
 def test_random_text_keeps_letters_lines_and_is_stable(lm: LanguageModel) -> None:

@@ -9,6 +9,8 @@ the same abbreviation is then spelled that way throughout the text.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from .syllable import strip_diacritics
 from .tokens import WORD, Token
 
@@ -52,7 +54,14 @@ def _phrase_for(abbreviation: str, texts: list[str], position: int) -> list[str]
         run = texts[start : start + size]
         if start <= position < start + size or any(w.isupper() and len(w) > 1 for w in run):
             continue
-        initials = "".join(strip_diacritics(w[:1]).lower() for w in run)
+        initials = "".join(_initial(w[:1]) for w in run)
         if initials == key and any(w[:1] in "đĐ" for w in run):
             return run
     return None
+
+
+@lru_cache(maxsize=1024)
+def _initial(letter: str) -> str:
+    """A word's first letter as it counts in an abbreviation: lower case, no marks (cached:
+    the same few letters are asked for throughout a text)."""
+    return strip_diacritics(letter).lower()

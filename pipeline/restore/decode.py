@@ -1,8 +1,9 @@
 """Viterbi decoding over trigram states, vectorised per chunk of segments.
 
-All trigram and bigram scores a chunk needs are looked up in two batched
-np.searchsorted calls; the per-position loop then only does a small
-max/argmax over (previous, current) candidate grids.  Segments are joined into
+The bigram scores of every (previous, current) candidate pair of a chunk and
+its seen trigrams are looked up in two batched np.searchsorted calls; the steps
+then run as array operations over many positions at once, and touch a trigram
+grid only where back-off cannot settle a choice (viterbi).  Segments are joined into
 one chain as <s> ... </s> <s> ... </s>: the pair (</s>, <s>) never occurs in
 training, so the first word of each segment backs off to P(w | <s>) exactly.
 """
@@ -11,12 +12,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 
 import numpy as np
 
 from .acronyms import spell_from_phrases
 from .candidates import CandidateIndex, Candidates
-from .lm import BOS_ID, EOS_ID, UNK_ID, LanguageModel, pack
+from .lm import BITS, BOS_ID, EOS_ID, UNK_ID, LanguageModel, pack
 from .names import MIN_NAME, with_name_readings
 from .tokens import SPACE, SYMBOL, WORD, Token, segments, tokenize
 
@@ -30,84 +32,254 @@ _BOS = Candidates(np.array([BOS_ID]), np.zeros(1, dtype=np.float32))
 _EOS = Candidates(np.array([EOS_ID]), np.zeros(1, dtype=np.float32))
 
 
+def _ranges(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Concatenated aranges starts[i] .. starts[i] + sizes[i] - 1, without a Python loop."""
+    total = int(sizes.sum())
+    ends = np.cumsum(sizes)
+    return np.arange(total) + np.repeat(starts - (ends - sizes), sizes)
+
+
+@dataclass
+class _Lattice:
+    """A chain's candidates and the bigram scores of every (previous, current) pair.
+
+    Pairs of position p (1 ≤ p < L) are stored current-major, at qstart[p] + j * n[p-1] + i
+    for candidate i of p-1 and j of p, so the pairs that share a current candidate (what
+    the next position maximises over) are contiguous.
+    """
+
+    n: np.ndarray  # candidates per position
+    off: np.ndarray  # first flat candidate of each position
+    ids: np.ndarray  # uint64 per flat candidate; name readings are <unk> as context
+    extra: np.ndarray  # float64 per flat candidate
+    free: np.ndarray | None  # per flat candidate: scored by its own score alone
+    qstart: np.ndarray  # first pair of each position (qstart[0] = 0: position 0 has none)
+    prev: np.ndarray  # per pair: flat index of its previous candidate
+    cur: np.ndarray  # per pair: flat index of its current candidate
+    logp: np.ndarray  # float32 per pair: log P(cur | prev)
+    backoff: np.ndarray  # float32 per pair: backoff weight of (prev, cur) as a context
+    seen: np.ndarray  # per pair: (prev, cur) is a seen bigram
+
+
+def _lattice(lm: LanguageModel, chain: list[Candidates]) -> _Lattice:
+    n = np.fromiter((len(c.ids) for c in chain), dtype=np.int64, count=len(chain))
+    ids = np.concatenate([c.ids for c in chain]).astype(np.uint64)
+    extra = np.concatenate([c.scores for c in chain]).astype(np.float64)
+    off = np.cumsum(n) - n
+    free = None
+    for k, cands in enumerate(chain):
+        if cands.context_free is not None:
+            if free is None:
+                free = np.zeros(len(ids), bool)
+            free[off[k] : off[k] + n[k]] = cands.context_free
+    if free is not None:
+        ids[free] = UNK_ID
+    size = np.concatenate(([0], n[:-1] * n[1:]))
+    qstart = np.cumsum(size) - size
+    # one group of pairs per candidate j of positions 1.., holding the candidates of p-1
+    position = np.repeat(np.arange(len(n)), n)[n[0] :]
+    group = n[position - 1]
+    prev = _ranges(off[position - 1], group)
+    cur = np.repeat(np.arange(n[0], len(ids)), group)
+    bigrams = lm.tables[0]
+    idx, found = bigrams.find((ids << np.uint64(BITS))[prev] | ids[cur])
+    at = ids.astype(np.intp)
+    unseen = lm.unigram_backoff[at][prev] + lm.unigram_logp[at][cur]
+    logp = np.where(found, bigrams.logp[idx], unseen)
+    backoff = np.where(found, bigrams.backoff[idx], np.float32(0.0))
+    return _Lattice(n, off, ids, extra, free, qstart, prev, cur, logp, backoff, found)
+
+
+def _trigrams(
+    lm: LanguageModel, lat: _Lattice, position: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The chain's seen trigrams: context pair, current flat candidate and log P; only
+    contexts that are seen bigrams can be seen trigrams."""
+    ctx = np.flatnonzero(lat.seen[: lat.qstart[-1]])  # the pairs before positions 2..
+    after = position[lat.cur[ctx]] + 1
+    count = lat.n[after]
+    ctx, after = np.repeat(ctx, count), np.repeat(after, count)
+    cur = lat.off[after] + np.arange(len(ctx)) - np.repeat(np.cumsum(count) - count, count)
+    trigrams = lm.tables[1]
+    idx, found = trigrams.find(pack([lat.ids[lat.prev[ctx]], lat.ids[lat.cur[ctx]],
+                                     lat.ids[cur]]))
+    if lat.free is not None:  # a name reading ignores the n-grams
+        found &= ~lat.free[cur]
+    return ctx[found], cur[found], trigrams.logp[idx[found]]
+
+
+@dataclass
+class _Steps:
+    """The steps t = 2 .. L-1 of a chain, ordered by their rank in their piece, as flat
+    arrays in that order.  Elements (t, b, a) are the pairs of t-1, in groups (t, b) of
+    the n[t-2] candidates a; cells (t, c, b) are the pairs of t, each the max over its
+    group.  States are kept per cell in this order, then those of position 1, then a
+    0 that every piece starts from."""
+
+    bounds: np.ndarray  # first step of each rank, and the number of steps
+    elem_off: np.ndarray  # first element of each step (and the total)
+    group_off: np.ndarray
+    cell_off: np.ndarray
+    elem_state: np.ndarray  # per element: index of its state
+    elem_backoff: np.ndarray  # per element: backoff weight of its pair
+    local_a: np.ndarray  # per element: index of a
+    group_start: np.ndarray  # per group: its first element
+    group_size: np.ndarray
+    cell_group: np.ndarray  # per cell: its group
+    cell_logp: np.ndarray  # per cell: log P(c | b)
+    cell_extra: np.ndarray  # per cell: the extra score of c
+    cell_free: np.ndarray | None  # per cell: c is a name reading
+    slot: np.ndarray  # per pair: index of its state
+    restarts: np.ndarray  # per position t: step t starts a piece from 0
+
+
+def _steps(lat: _Lattice) -> _Steps:
+    n, qstart, length = lat.n, lat.qstart, len(lat.n)
+    steps = np.arange(2, length)
+    restart = (n[steps - 2] == 1) & (n[steps - 1] == 1)  # after a 1×1 state
+    rank = steps - np.maximum.accumulate(np.where(restart | (steps == 2), steps, 0))
+    restarts = np.zeros(length, bool)
+    restarts[steps] = restart
+    steps = steps[np.argsort(rank, kind="stable")]
+    na, nb, nc = n[steps - 2], n[steps - 1], n[steps]
+    elem_off = np.concatenate(([0], np.cumsum(na * nb)))
+    group_off = np.concatenate(([0], np.cumsum(nb)))
+    cell_off = np.concatenate(([0], np.cumsum(nb * nc)))
+    cell = _ranges(qstart[steps], nb * nc)
+    cells = len(cell)
+    slot = np.empty(len(lat.prev), dtype=np.int64)
+    slot[cell] = np.arange(cells)
+    slot[qstart[1] : qstart[1] + n[1]] = np.arange(cells, cells + n[1])
+    elem = _ranges(qstart[steps - 1], na * nb)
+    elem_state = np.where(np.repeat(restarts[steps], na * nb), cells + n[1], slot[elem])
+    group_size = np.repeat(na, nb)
+    group_start = np.cumsum(group_size) - group_size
+    cur = lat.cur[cell]
+    return _Steps(
+        bounds=np.concatenate(([0], np.cumsum(np.bincount(rank, minlength=1)))),
+        elem_off=elem_off, group_off=group_off, cell_off=cell_off,
+        elem_state=elem_state, elem_backoff=lat.backoff[elem],
+        local_a=np.arange(len(elem)) - np.repeat(group_start, group_size),
+        group_start=group_start, group_size=group_size,
+        cell_group=_ranges(np.repeat(group_off[:-1], nc), np.repeat(nb, nc)),
+        cell_logp=lat.logp[cell], cell_extra=lat.extra[cur],
+        cell_free=None if lat.free is None else lat.free[cur],
+        slot=slot, restarts=restarts,
+    )
+
+
 def viterbi(lm: LanguageModel, chain: list[Candidates]) -> np.ndarray:
-    """Best candidate index per position of a chain that starts with <s>."""
+    """Best candidate index per position of a chain that starts with <s>.
+
+    States are (previous, current) candidate pairs.  Where two consecutive positions have
+    one candidate each, the best path after them does not depend on the one before (but
+    for a constant), so the chain falls into pieces, and step k of every piece is done by
+    one set of array operations.  In a step, an unseen trigram backs off,
+    log P(c | a b) = backoff(a b) + log P(c | b), so the best a for (b, c) is the best
+    state(a, b) + backoff(a b) whatever c is; seen trigrams are compared one by one.  Where
+    that a is not ahead by more than float rounding, c is a name reading or (a, b, c) is
+    seen, the cell maximises over every a with its score as the full (a, b, c) grid has it,
+    so the choices, ties included, are those of that grid's max and argmax.
+    """
     if lm.order != 3:
         raise ValueError(f"the decoder needs a trigram model, not order {lm.order}")
-    bigrams, trigrams = lm.tables[0], lm.tables[1]
-    n = np.array([len(c.ids) for c in chain], dtype=np.int64)
-    flat = np.concatenate([c.ids for c in chain]).astype(np.uint64)
-    extra = np.concatenate([c.scores for c in chain]).astype(np.float64)
-    # Name readings are scored by their class model instead of the n-grams, and are the
-    # class (<unk>) as the context of what follows.
-    free = None
-    if any(c.context_free is not None for c in chain):
-        free = np.concatenate([np.zeros(len(c.ids), bool) if c.context_free is None
-                               else c.context_free for c in chain])
-        flat[free] = UNK_ID
-    off = np.concatenate(([0], np.cumsum(n)[:-1]))
-    length = len(chain)
+    lat = _lattice(lm, chain)
+    st = _steps(lat)
+    n, qstart, length = lat.n, lat.qstart, len(lat.n)
+    cells = int(st.cell_off[-1])
+    state = np.zeros(cells + n[1] + 1)
+    pointer = np.zeros(cells, dtype=np.int64)
+    first = slice(int(qstart[1]), int(qstart[1] + n[1]))
+    start = lat.logp[first]
+    if lat.free is not None:
+        start = np.where(lat.free[lat.cur[first]], np.float32(0.0), start)
+    state[cells : cells + n[1]] = start + lat.extra[lat.cur[first]]
 
-    # Pair grids (prev, cur) for positions 1..L-1: bigram score and the pair's backoff.
-    psize = n[:-1] * n[1:]
-    pstart = np.concatenate(([0], np.cumsum(psize)[:-1]))
-    ppos = np.repeat(np.arange(1, length), psize)
-    k = np.arange(int(psize.sum())) - np.repeat(pstart, psize)
-    ncur = n[ppos]
-    b = flat[off[ppos - 1] + k // ncur]
-    c = flat[off[ppos] + k % ncur]
-    idx, found = bigrams.find(pack([b, c]))
-    pair_lp = np.where(
-        found,
-        bigrams.logp[idx],
-        lm.unigram_backoff[b.astype(np.intp)] + lm.unigram_logp[c.astype(np.intp)],
-    )
-    pair_bo = np.where(found, bigrams.backoff[idx], 0.0)
-    pair_seen = found
+    # Seen trigrams by cell.
+    position = np.repeat(np.arange(length), n)
+    ctx, cur, logp = _trigrams(lm, lat, position)
+    t = position[cur]
+    seen_cell = st.slot[qstart[t] + (cur - lat.off[t]) * n[t - 1] + lat.cur[ctx] - lat.off[t - 1]]
+    sort = np.argsort(seen_cell, kind="stable")
+    seen_cell, ctx, cur, logp, t = seen_cell[sort], ctx[sort], cur[sort], logp[sort], t[sort]
+    seen_a = lat.prev[ctx] - lat.off[t - 2]
+    seen_state = np.where(st.restarts[t], cells + n[1], st.slot[ctx])
+    seen_score = (logp + lat.extra[cur]).astype(np.float32)
+    seen_bounds = np.searchsorted(seen_cell, st.cell_off[st.bounds])
 
-    # Triple grids for positions 2..L-1.
-    tsize = n[:-2] * n[1:-1] * n[2:]
-    tstart = np.concatenate(([0], np.cumsum(tsize)[:-1]))
-    tpos = np.repeat(np.arange(2, length), tsize)
-    k = np.arange(int(tsize.sum())) - np.repeat(tstart, tsize)
-    nb, nc = n[tpos - 1], n[tpos]
-    ia, ib, ic = k // (nb * nc), (k // nc) % nb, k % nc
-    ab = pstart[tpos - 2] + ia * nb + ib
-    c_local = off[tpos] + ic
-    tri = pair_bo[ab] + pair_lp[pstart[tpos - 1] + ib * nc + ic]
-    # Only triples whose (a, b) is a seen bigram can be seen trigrams.
-    maybe = np.flatnonzero(pair_seen[ab])
-    key = pack([flat[off[tpos[maybe] - 2] + ia[maybe]], flat[off[tpos[maybe] - 1] + ib[maybe]],
-                flat[c_local[maybe]]])
-    idx, found = trigrams.find(key)
-    tri[maybe[found]] = trigrams.logp[idx[found]]
-    if free is not None:
-        tri[free[c_local]] = 0.0
-    tri += extra[c_local]
+    # Far above the rounding of a score: float32 sums, float64 paths of up to L steps.
+    scale = 1.0 + sum(float(np.abs(x).max(initial=0.0)) for x in (lat.logp, lat.backoff, lat.extra))
+    margin = 2.0**-18 * scale * (1.0 + 2.0**-30 * length)
+    for level in range(len(st.bounds) - 1):
+        s0, s1 = st.bounds[level], st.bounds[level + 1]
+        e0, e1, g0, g1 = st.elem_off[s0], st.elem_off[s1], st.group_off[s0], st.group_off[s1]
+        c0, c1 = st.cell_off[s0], st.cell_off[s1]
+        gstart, gsize = st.group_start[g0:g1] - e0, st.group_size[g0:g1]
+        score = state[st.elem_state[e0:e1]] + st.elem_backoff[e0:e1]
+        top = np.maximum.reduceat(score, gstart)
+        near = score >= np.repeat(top - margin, gsize)
+        best = np.minimum.reduceat(np.where(near, st.local_a[e0:e1], cells), gstart)
+        unclear = np.add.reduceat(near.view(np.int8), gstart) > 1
+        group = st.cell_group[c0:c1] - g0
+        a = best[group]
+        src = gstart[group] + a + e0
+        grid = ((st.elem_backoff[src] + st.cell_logp[c0:c1]) + st.cell_extra[c0:c1]
+                ).astype(np.float32)
+        state[c0:c1] = state[st.elem_state[src]] + grid
+        pointer[c0:c1] = a
+        redo = unclear[group]
+        if st.cell_free is not None:
+            redo |= st.cell_free[c0:c1]
+        k0, k1 = seen_bounds[level], seen_bounds[level + 1]
+        if k1 > k0:
+            sq, sa = seen_cell[k0:k1], seen_a[k0:k1]
+            redo[sq[sa == pointer[sq]] - c0] = True  # its backed-off score above is wrong
+            value = state[seen_state[k0:k1]] + seen_score[k0:k1]
+            before = state[sq]
+            np.maximum.at(state, sq, value)
+            after = state[sq]
+            pointer[sq[after > before]] = cells
+            won = value == after
+            np.minimum.at(pointer, sq[won], sa[won])
+        if redo.any():
+            redone = c0 + np.flatnonzero(redo)
+            _full_max(st, state, pointer, redone, e0 + gstart[group[redone - c0]],
+                      (seen_cell[k0:k1], seen_a[k0:k1], seen_score[k0:k1]))
 
-    # Viterbi over (prev, cur) states; a single-candidate position t-2 needs no argmax.
-    sizes, starts = n.tolist(), tstart.tolist()
-    first = slice(off[1], off[1] + sizes[1])
-    start = pair_lp[: sizes[1]] if free is None else np.where(free[first], 0.0, pair_lp[: sizes[1]])
-    state = (start + extra[first]).reshape(1, sizes[1])
-    pointers: list[np.ndarray | None] = []
-    for t in range(2, length):
-        na, nb, nc = sizes[t - 2], sizes[t - 1], sizes[t]
-        grid = tri[starts[t - 2] : starts[t - 2] + na * nb * nc].reshape(na, nb, nc)
-        if na == 1:
-            pointers.append(None)
-            state = state[0][:, None] + grid[0]
-        else:
-            total = state[:, :, None] + grid
-            pointers.append(total.argmax(axis=0))
-            state = total.max(axis=0)
+    last_slot = int(st.slot[qstart[-1]])
+    last = state[last_slot : last_slot + n[-2] * n[-1]].reshape(n[-1], n[-2]).T
     choice = np.zeros(length, dtype=np.int64)
-    prev, cur = np.unravel_index(int(state.argmax()), state.shape)
-    choice[length - 1], choice[length - 2] = cur, prev
+    choice[-2], choice[-1] = np.unravel_index(int(last.argmax()), last.shape)
+    at, slot, sizes, starts = pointer.item, st.slot.item, n.tolist(), qstart.tolist()
     for t in range(length - 1, 1, -1):
-        best = pointers[t - 2]
-        choice[t - 2] = 0 if best is None else best[choice[t - 1], choice[t]]
+        choice[t - 2] = at(slot(starts[t] + int(choice[t]) * sizes[t - 1] + int(choice[t - 1])))
     return choice
+
+
+def _full_max(
+    st: _Steps, state: np.ndarray, pointer: np.ndarray, cells: np.ndarray,
+    group_start: np.ndarray, seen: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> None:
+    """State and pointer of some cells of a step as the max over every a of the full grid
+    (backed-off score, seen trigram, or the name reading's own score)."""
+    size = st.group_size[st.cell_group[cells]]
+    el = _ranges(group_start, size)
+    cell = np.repeat(cells, size)
+    grid = ((st.elem_backoff[el] + st.cell_logp[cell]) + st.cell_extra[cell]).astype(np.float32)
+    offsets = np.cumsum(size) - size
+    seen_cell, seen_a, seen_score = seen
+    if len(seen_cell):
+        at = np.minimum(np.searchsorted(cells, seen_cell), len(cells) - 1)
+        hit = cells[at] == seen_cell
+        grid[offsets[at[hit]] + seen_a[hit]] = seen_score[hit]
+    if st.cell_free is not None:
+        named = st.cell_free[cell]
+        grid[named] = (np.float32(0.0) + st.cell_extra[cell[named]]).astype(np.float32)
+    total = state[st.elem_state[el]] + grid
+    top = np.maximum.reduceat(total, offsets)
+    won = total == np.repeat(top, size)
+    state[cells] = top
+    pointer[cells] = np.minimum.reduceat(np.where(won, st.local_a[el], len(pointer)), offsets)
 
 
 def _on_marked_lines(tokens: list[Token], index: CandidateIndex) -> set[int]:

@@ -49,7 +49,7 @@ def line_stats(line: str, is_abbreviation: Callable[[str], bool]) -> LineStats:
 
 @cache
 def _stripped_inventory() -> frozenset[str]:
-    return frozenset(strip_diacritics(s) for s in syllable_inventory())
+    return frozenset(strip_diacritics(s) for s in syllable_inventory(tones=(1,)))
 
 
 def is_plausible(word: str) -> bool:
