@@ -26,7 +26,6 @@ from pathlib import Path
 import img2pdf
 import ocrmypdf
 import pikepdf
-import pikepdf.pdfa
 import pypdfium2
 from ocrmypdf.exceptions import ExitCode, ExitCodeException
 from PIL import Image
@@ -89,6 +88,8 @@ def _searchable(document: Document, target: Path, output_type: str, work: Path) 
     content after its metadata pass. OCRmyPDF's output goes to a stream, so OCRmyPDF does not
     re-read the file to check it either.
     """
+    import pikepdf.pdfa  # its validator takes 0.3 s to import, which only this step needs
+
     # OCRmyPDF's final check calls pikepdf's Pdf.check_linearization(stream), which leaves
     # sys.stderr pointing at that stream (pikepdf 10.18): every later message would vanish.
     stderr = sys.stderr
