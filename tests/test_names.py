@@ -16,8 +16,8 @@ from pipeline.restore.build import (
     DEFAULT_MODEL_PATH,
     DICTIONARIES,
 )
-from pipeline.restore.candidates import Candidates
-from pipeline.restore.decode import viterbi
+from pipeline.restore.candidates import CandidateIndex, Candidates
+from pipeline.restore.decode import restore, viterbi
 from pipeline.restore.lm import BOS_ID, EOS_ID
 from pipeline.restore.names import (
     FAMILY,
@@ -26,6 +26,7 @@ from pipeline.restore.names import (
     NOT_A_NAME,
     estimate_name_logp,
     lexicon_names,
+    name_runs,
     running_text_names,
     title_runs,
 )
@@ -60,16 +61,33 @@ def test_names_are_found_in_running_text() -> None:
                                        "minh", "tuấn", "bàn"})
     assert (GIVEN, "kiên") in found and (MIDDLE, "thị") in found
     # title-case runs opened by a family name once marks are lost: of three syllables,
-    # two names and "Ban Chỉ Đạo" ("Ban" could be "Bàn"); of four, "Ban Thường Vụ Huyện";
-    # "Ông Phạm Minh Tuấn" opens with a title
-    assert share[3] == pytest.approx(2 / 3)
+    # three names ("Ông Phạm Minh Tuấn" from its family name) and "Ban Chỉ Đạo" ("Ban"
+    # could be "Bàn"); of four, "Ban Thường Vụ Huyện"
+    assert (MIDDLE, "minh") in found
+    assert share[3] == pytest.approx(3 / 4)
     assert share[4] == 0
 
 
-def test_title_runs_stop_at_punctuation_and_length() -> None:
+def test_title_runs_stop_at_punctuation() -> None:
     titled = [True, True, True, False, True, True, True, True, True]
     glued = [True, True, True, True, True, True, False, True, True]
-    assert list(title_runs(titled, glued)) == [(0, 3), (6, 9)]
+    assert list(title_runs(titled, glued)) == [(0, 3), (4, 6), (6, 9)]
+
+
+def test_a_name_run_starts_at_its_family_name_after_a_title() -> None:
+    """"Bà Huỳnh Thị Kim Loan": five title-case words, a name of four after the title."""
+    titled, glued = [True] * 5, [True] * 5
+    assert list(name_runs(titled, glued, [False, True, False, False, False])) == [(1, 5)]
+    assert list(name_runs(titled, glued, [True, False, False, False, False])) == []  # 5 long
+    assert list(name_runs(titled[:3], glued[:3], [False, True, False])) == []  # 2 long
+
+
+def test_a_name_after_a_title_reaches_family_names_rarer_than_words(lm: LanguageModel) -> None:
+    """Only the commonest words of "Dang" are candidates ("đảng", "đang", "đáng"): the
+    family name "Đặng" comes as a name reading all the same."""
+    index = CandidateIndex.from_model(lm, max_candidates=3)
+    assert lm.index["đặng"] not in index.by_key["dang"]
+    assert restore("Ong Dang Van Kien phat bieu.", lm, index) == "Ông Đặng Văn Kiên phát biểu."
 
 
 def test_a_name_listed_only_as_family_is_still_a_given_name() -> None:

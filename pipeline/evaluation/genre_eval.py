@@ -11,13 +11,17 @@ held-out text and restores it:
 
 The word lists (Viet74K, our lexicon and abbreviations, place names) stay in every fold: they
 are entries, not running text. Issue 17 asks to halve the error rate outside the plan genre;
-this prints where it stands.
+this prints where it stands.  The last column counts "hoá" and "hóa", "Uỷ" and "Ủy" as the same
+syllable: both placements of the tone are correct, and stripped text cannot tell which one its
+writer used (the VLSP news use the old one, our model the one of current official documents).
 """
 
 from __future__ import annotations
 
+import re
 import sys
 import time
+import unicodedata
 from collections.abc import Callable, Iterator
 
 from pipeline.evaluation.metrics import syllable_accuracy
@@ -31,8 +35,16 @@ from pipeline.restore.build import (
     general_sources,
     vlsp_sentences,
 )
+from pipeline.restore.syllable import normalize_syllable
 
 HELD_OUT_SHARE = 5  # one VLSP sentence in this many is held out
+_WORD = re.compile(r"\w+")
+
+
+def _placement_free(text: str) -> str:
+    """The words of a text with the tone on the vowel current rules put it on."""
+    words = _WORD.findall(unicodedata.normalize("NFC", text).lower())
+    return " ".join(normalize_syllable(word) or word for word in words)
 
 
 def _lines(pattern: str) -> set[str]:
@@ -59,15 +71,18 @@ def folds() -> Iterator[tuple[str, Callable[[TextSource], bool], str]]:
 def main() -> int:
     config = BuildConfig()
     sources = [*general_sources(config), *dictionary_sources(config)]
-    print("| held out | syllables | accuracy | model built without it (s) |")
-    print("|---|---:|---:|---:|")
+    print("| held out | syllables | accuracy | tone placement ignored "
+          "| model built without it (s) |")
+    print("|---|---:|---:|---:|---:|")
     for name, leave_out, text in folds():
         started = time.perf_counter()
         model = build_model((s for s in sources if not leave_out(s)), config)
         built = time.perf_counter() - started
         restored = restore_text(strip_diacritics(text), model, mode="stripped")
         count = len(text.split())
-        print(f"| {name} | {count} | {syllable_accuracy(restored, text):.4f} | {built:.1f} |")
+        either = syllable_accuracy(_placement_free(restored), _placement_free(text))
+        print(f"| {name} | {count} | {syllable_accuracy(restored, text):.4f} | {either:.4f} "
+              f"| {built:.1f} |")
     return 0
 
 

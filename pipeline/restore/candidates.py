@@ -43,6 +43,9 @@ class CandidateIndex:
 
     lm: LanguageModel
     by_key: dict[str, np.ndarray]
+    # stripped form → every syllable of it seen in a personal name (names.py): the
+    # candidates of a name, which by_key's commonest forms may not reach
+    name_forms: dict[str, np.ndarray] = field(default_factory=dict)
     _cache: dict[tuple[str, bool, bool], Candidates] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -52,12 +55,16 @@ class CandidateIndex:
         for i, syl in enumerate(lm.vocab):
             if not syl.startswith("<"):
                 groups.setdefault(strip_diacritics(syl), []).append(i)
-        by_key = {}
+        by_key, name_forms = {}, {}
+        named = (np.zeros(len(lm.vocab), bool) if lm.name_logp is None
+                 else np.isfinite(lm.name_logp).any(axis=0))
         for key, ids in groups.items():
             arr = np.array(ids, dtype=np.int64)
             order = np.argsort(-lm.frequency[arr], kind="stable")
             by_key[key] = arr[order][:max_candidates]
-        return cls(lm, by_key)
+            if named[arr].any():
+                name_forms[key] = arr[order][named[arr[order]]]
+        return cls(lm, by_key, name_forms)
 
     def fixed(self, token: Token) -> Candidates:
         """Context-only position for a token we keep as written."""

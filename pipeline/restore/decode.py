@@ -335,8 +335,10 @@ def restore_tokens(tokens: list[Token], lm: LanguageModel, index: CandidateIndex
             if sum(titled) >= MIN_NAME:  # room for a name
                 cued = [c.restorable and not tokens[i].sentence_initial  # as for_token does
                         for i, c in zip(seg, cands, strict=True)]
+                forms = [index.name_forms.get(tokens[i].text.lower()) if flag else None
+                         for i, flag in zip(seg, titled, strict=True)]
                 cands = with_name_readings(lm, cands, titled, _same_line(tokens, seg, titled),
-                                           cued)
+                                           cued, forms)
             chosen.append((seg, cands))
     picks = decode_segments(lm, [cands for _, cands in chosen])
     for (seg, cands), seg_picks in zip(chosen, picks, strict=True):

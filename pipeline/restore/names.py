@@ -59,16 +59,28 @@ def slot_of(position: int, length: int) -> int:
 
 
 def title_runs(titled: list[bool], glued: list[bool]) -> Iterator[tuple[int, int]]:
-    """(start, end) of the maximal runs of title-case positions that could be names;
-    glued[i] is False where punctuation parts position i from the one before."""
+    """(start, end) of the maximal runs of title-case positions; glued[i] is False where
+    punctuation parts position i from the one before."""
     start = None
     for i, flag in enumerate([*titled, False]):
         if start is not None and (not flag or not glued[i]):
-            if MIN_NAME <= i - start <= MAX_NAME:
-                yield start, i
+            yield start, i
             start = None
         if flag and start is None:
             start = i
+
+
+def name_runs(
+    titled: list[bool], glued: list[bool], opens: list[bool]
+) -> Iterator[tuple[int, int]]:
+    """(start, end) of the title-case runs that could be names: each maximal run from its
+    first word that could be a family name (opens), of MIN_NAME to MAX_NAME syllables.
+    The words before it are the titles names are printed after ("Bà Nguyễn Thị Lan",
+    "Ông Trần Văn Kiên"), which no family name opens."""
+    for start, end in title_runs(titled, glued):
+        first = next((k for k in range(start, end) if opens[k]), end)
+        if MIN_NAME <= end - first <= MAX_NAME:
+            yield first, end
 
 
 def running_text_names(
@@ -77,11 +89,11 @@ def running_text_names(
     """The names in running text and how often a title-case run is one.
 
     Names are title-case runs of MIN_NAME to MAX_NAME known name syllables, the first a
-    family name ("Trần Thị Huyền"): their (slot, syllable) pairs tell which slots the
-    listed syllables take, and how often ("Phó Chủ Tịch" is no name).  The decoder offers
-    a name reading wherever a run could open with a family name once marks are lost, so
-    the share per run length, the prior of a name reading, is counted over those runs
-    ("Ban Chỉ Đạo" could open with "Bàn").
+    family name ("Trần Thị Huyền"), after any title ("Bà"): their (slot, syllable) pairs
+    tell which slots the listed syllables take, and how often ("Phó Chủ Tịch" is no
+    name).  The decoder offers a name reading wherever a run could open with a family
+    name once marks are lost, so the share per run length, the prior of a name reading,
+    is counted over those runs ("Ban Chỉ Đạo" could open with "Bàn").
     """
     openers = {strip_diacritics(syllable) for syllable in family}
     found: list[tuple[int, str]] = []
@@ -94,10 +106,9 @@ def running_text_names(
             syllables = [normalize_syllable(t.text) if t.kind == WORD else None for t in words]
             titled = [s is not None and is_titled(t.text) for s, t in zip(syllables, words,
                                                                            strict=True)]
-            for start, end in title_runs(titled, [True] * len(words)):
+            opens = [s is not None and strip_diacritics(s) in openers for s in syllables]
+            for start, end in name_runs(titled, [True] * len(words), opens):
                 run = [s for s in syllables[start:end] if s is not None]
-                if strip_diacritics(run[0]) not in openers:
-                    continue
                 syllables_in[len(run)] += len(run)
                 if run[0] in family and named.issuperset(run):
                     names_in[len(run)] += len(run)
@@ -133,38 +144,56 @@ def estimate_name_logp(counts: np.ndarray, frequency: np.ndarray) -> np.ndarray:
 
 def with_name_readings(
     lm: LanguageModel, cands: list[Candidates], titled: list[bool], glued: list[bool],
-    cued: list[bool],
+    cued: list[bool], forms: list[np.ndarray | None] | None = None,
 ) -> list[Candidates]:
     """The candidates of a segment, with a name reading beside the word reading of each
     name syllable in title-case runs opened by a family name; name readings are scored
     by the name model alone, without the n-grams (Candidates.context_free), and without
-    the case cue where one was added (cued): a name is capitalised whatever its syllables."""
+    the case cue where one was added (cued): a name is capitalised whatever its syllables.
+
+    forms, per position, are the name syllables its letters may spell beyond its word
+    candidates (restoration keeps the commonest words of a stripped form, where "Do"
+    may not reach "Đỗ" nor "Dang" "Đặng"); they come as name readings alone."""
     name_logp, share = lm.name_logp, lm.name_share
     if name_logp is None or share is None:
         return cands
     out = list(cands)
-    for start, end in title_runs(titled, glued):
+    forms = forms or [None] * len(cands)
+    opens = [flag and any(ids is not None and np.isfinite(name_logp[FAMILY, ids]).any()
+                          for ids in (cand.ids, more))
+             for flag, cand, more in zip(titled, cands, forms, strict=True)]
+    for start, end in name_runs(titled, glued, opens):
         prior = float(share[end - start])
-        if not np.isfinite(name_logp[FAMILY, cands[start].ids]).any() or not 0 < prior < 1:
+        if not 0 < prior < 1:
             continue
         # the run's prior, shared out over its syllables: a whole reading pays it once
         length = end - start
         word_reading, name_reading = math.log(1.0 - prior) / length, math.log(prior) / length
         for k in range(start, end):
             cand = cands[k]
-            slot_logp = name_logp[slot_of(k - start, end - start), cand.ids]
+            ids, base = _with_forms(cand, forms[k])
+            slot_logp = name_logp[slot_of(k - start, end - start), ids]
             named = np.isfinite(slot_logp)
             if not named.any():
                 continue
-            base = cand.scores[named]
             if cued[k]:
-                base = base - CAP_WEIGHT * np.maximum(lm.cap_logp[cand.ids[named]], CAP_FLOOR)
+                base = base - CAP_WEIGHT * np.maximum(lm.cap_logp[ids], CAP_FLOOR)
             out[k] = Candidates(
-                np.concatenate([cand.ids, cand.ids[named]]),
+                np.concatenate([cand.ids, ids[named]]),
                 np.concatenate([cand.scores + word_reading,
-                                base + name_reading + slot_logp[named]]
+                                base[named] + name_reading + slot_logp[named]]
                                ).astype(np.float32),
                 cand.restorable,
                 np.concatenate([np.zeros(len(cand.ids), bool), np.ones(int(named.sum()), bool)]),
             )
     return out
+
+
+def _with_forms(cand: Candidates, forms: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Ids and scores of a position's word candidates, then of the forms it lacks (score 0:
+    restoration scores its candidates by context and case alone)."""
+    if forms is None or not cand.restorable:
+        return cand.ids, cand.scores
+    more = forms[~np.isin(forms, cand.ids)]
+    return (np.concatenate([cand.ids, more]),
+            np.concatenate([cand.scores, np.zeros(len(more), np.float32)]))
