@@ -101,9 +101,11 @@ def _detected_lines(pixels: np.ndarray, options: OcrOptions) -> list[Line] | Non
     lines = ocr.recognise_lines(pixels, regions, lang=options.lang, timeout=options.timeout)
     if not lines:
         return None
+    detect.flag_junk(lines)  # pieces: a seal's marks make no table cell when joined
     lines = reading_order.join_pieces(lines, pixels.shape[1])
     detect.flag_junk(lines)  # on whole lines: a misread piece of a real one is no junk
-    return reading_order.order_lines(lines, pixels.shape[1])
+    return reading_order.order_lines(lines, pixels.shape[1],
+                                     lambda: reading_order.find_rules(gray))
 
 
 _ROUNDING_SLACK = 1e-6  # px: float noise must not widen an exactly mapped box by a pixel

@@ -8,13 +8,22 @@ same place. Each such run is re-emitted as its left column, then its right colum
 
 A text-line detector gives the printed lines themselves, each column's piece apart, in no
 order: :func:`order_lines` puts them in reading order for a Decree 30 page (the same column
-blocks, a table's rows left to right) and finds the paragraphs Tesseract would have marked.
+blocks; a table's rows, found by the rules that cross its gutter, its rows of more cells or
+its cells side by side row after row, each read left to right) and finds the paragraphs
+Tesseract would have marked.
 """
 
 from __future__ import annotations
 
+import bisect
 import statistics
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
+from itertools import pairwise
+
+import cv2
+import numpy as np
 
 from pipeline.models import Box, Line, Word
 
@@ -143,24 +152,51 @@ PARAGRAPH_GAP = 0.8  # line heights of blank page that start a paragraph
 INDENT_FRACTION = 0.015  # of the page width: a line set in this far starts a paragraph
 CENTRED_FRACTION = 0.02  # of the page width: lines centred this closely are one centred block
 TABLE_CELLS = 3  # a row of this many pieces split by gutters is a table row, read across
+TABLE_ROWS = 3  # an unruled column block of this many rows, cell beside cell, is a table
+ROW_TOPS = 0.3  # of a line's height: how closely the tops of one table row's cells agree
+COLUMN_GAP = 0.6  # of a line's height: a space this wide, where a column block has its
+# gutter, parts two columns that the detector read as one line (a word space is a quarter)
+RULE_THICKNESS = 0.01  # of the page width: a horizontal rule is at most this thick
+DASHES = "-‐‑–—"  # marks of running text, unlike a rule's or a border's debris
 
 
-def order_lines(lines: list[Line], page_width: int) -> list[Line]:
+def find_rules(gray: np.ndarray) -> list[Box]:
+    """The page's horizontal rules (a table's row lines, the underlines of a header): thin
+    runs of ink at least a gutter long, which no letter makes; the pieces of one rule that a
+    grid's vertical rules (or a colour the cleanup took out) break are joined again."""
+    _, ink = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    length = max(round(GUTTER_FRACTION * gray.shape[1]), 8) | 1  # odd: centred kernels
+    runs = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
+    runs = cv2.morphologyEx(runs, cv2.MORPH_CLOSE, np.ones((3, length // 2 | 1), np.uint8))
+    outlines, _ = cv2.findContours(runs, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    thickest = max(RULE_THICKNESS * gray.shape[1], 3)
+    boxes = [Box(*cv2.boundingRect(outline)) for outline in outlines]
+    return sorted((box for box in boxes if box.height <= thickest), key=lambda box: box.top)
+
+
+def order_lines(
+    lines: list[Line], page_width: int,
+    rules: Sequence[Box] | Callable[[], Sequence[Box]] = (),
+) -> list[Line]:
     """Detected lines in reading order, paragraphs numbered from 0.
 
     Pieces of one printed line (split where the detector saw a wide space) are joined
     (:func:`join_pieces`); a row of two pieces far apart seeds a column block, which runs
     down while its lines keep to their side of the gutter, and is read left column then
-    right; a row of three or more is a table row, read across. Everything else is read top
+    right, unless it is a table (:func:`_is_table`: ``rules``, the page's horizontal rules or
+    a call that finds them, made only if a block asks, cross its gutter, or its cells stand
+    side by side row after row in the body), read row
+    by row; a row of three or more is a table row, read across. Everything else is read top
     to bottom. Junk lines come last, each a paragraph of its own, so that no seal's debris
     opens a column block.
     """
+    page_rules = _found_once(rules)
     junk = sorted((line for line in lines if line.junk), key=lambda line: line.box.top)
     joined = join_pieces([line for line in lines if not line.junk], page_width)
     gutter = GUTTER_FRACTION * page_width
     height = statistics.median([line.box.height for line in joined]) if joined else 1
     runs: list[list[Line]] = [[]]  # lines read top to bottom between the column blocks
-    columns: list[list[Line]] = []
+    columns: list[list[Line]] = []  # groups that are one paragraph each
     groups: list[list[Line]] = [runs[0]]
     index = 0
     while index < len(joined):
@@ -169,21 +205,55 @@ def order_lines(lines: list[Line], page_width: int) -> list[Line]:
             runs[-1].append(joined[index])
             index += 1
             continue
-        left, right, index = _detected_columns(joined, index, seed, height, page_width)
-        columns += [left, right]
+        left, right, gap, index = _detected_columns(joined, index, seed, height, page_width)
+        above = [line for group in groups for line in group]
+        if not _crossed_above(above[:-1], gap):  # the page's header: its first row may be one
+            _split_line_above(runs[-1], left, right, gap, page_width)
+            above = [line for group in groups for line in group]
+        neighbours = [*above[-1:], *joined[index : index + 1]]
+        if any(_row_across(line, gap, page_width) for line in neighbours) or _is_table(
+            left, right, gap, page_rules(), _crossed_above(above, gap), height
+        ):
+            block = _table_rows(left, right, gap, page_rules())
+        else:
+            block = [left, right]
+        columns += block
         runs.append([])
-        groups += [left, right, runs[-1]]
+        groups += [*block, runs[-1]]
     groups += [[line] for line in junk]
     return _paragraphs(groups, {id(column) for column in columns}, page_width, height)
 
 
+def _found_once(rules: Sequence[Box] | Callable[[], Sequence[Box]]) -> Callable[[], Sequence[Box]]:
+    """The rules as a call that finds them at most once: a page without a column block never
+    asks, and looking for them takes some 40 ms a page."""
+    return cache(rules) if callable(rules) else lambda: rules
+
+
 def join_pieces(lines: list[Line], page_width: int) -> list[Line]:
     """Detected pieces of one printed line (or of a table row) joined into one line, top to
-    bottom; pieces a gutter apart, as a header's two columns, stay apart."""
-    rows = _rows(sorted(lines, key=lambda line: (line.box.top, line.box.left)))
+    bottom; pieces a gutter apart, as a header's two columns, stay apart, and so do the words
+    of one detected line that a gutter parts (a table's cells the detector took as one)."""
     gutter = GUTTER_FRACTION * page_width
+    pieces = [piece for line in lines for piece in _split_at(line, gutter)]
+    rows = _rows(sorted(pieces, key=lambda line: (line.box.top, line.box.left)))
     joined = [_join(piece) for row in rows for piece in _gutter_split(row, gutter)]
     return sorted(joined, key=lambda line: (line.box.top, line.box.left))
+
+
+def _split_at(line: Line, gutter: float) -> list[Line]:
+    """The line in pieces wherever a gutter-wide space parts two of its words."""
+    pieces: list[list[Word]] = [[line.words[0]]] if line.words else []
+    for word in line.words[1:]:
+        previous = pieces[-1][-1].box
+        if word.box.left - (previous.left + previous.width) >= gutter:
+            pieces.append([word])
+        else:
+            pieces[-1].append(word)
+    if len(pieces) < 2:
+        return [line]
+    return [Line(words=words, box=_bounds(words), paragraph=line.paragraph, junk=line.junk)
+            for words in pieces]
 
 
 def _rows(lines: list[Line]) -> list[list[Line]]:
@@ -215,7 +285,8 @@ def _overlap(a: Box, b: Box) -> float:
 
 def _gutter_split(row: list[Line], gutter: float) -> list[list[Line]]:
     """A row's pieces left to right, in runs that no gutter-wide gap separates; a table row
-    (TABLE_CELLS runs or more) is one run, read across."""
+    (TABLE_CELLS runs or more) is one run, read across. A run of junk pieces alone (a seal's
+    marks read between the recipients and the signature) is no cell: it stays apart."""
     row = sorted(row, key=lambda line: line.box.left)
     runs = [[row[0]]]
     for line in row[1:]:
@@ -224,7 +295,10 @@ def _gutter_split(row: list[Line], gutter: float) -> list[list[Line]]:
             runs.append([line])
         else:
             runs[-1].append(line)
-    return [[line for run in runs for line in run]] if len(runs) >= TABLE_CELLS else runs
+    marks = [run for run in runs if all(line.junk for line in run)]
+    if len(runs) - len(marks) < TABLE_CELLS:
+        return runs
+    return [[line for run in runs if run not in marks for line in run], *marks]
 
 
 def _join(pieces: list[Line]) -> Line:
@@ -250,11 +324,13 @@ def _seed(lines: list[Line], index: int, gutter: float) -> tuple[float, float] |
 
 def _detected_columns(
     lines: list[Line], start: int, gap: tuple[float, float], height: float, page_width: int
-) -> tuple[list[Line], list[Line], int]:
+) -> tuple[list[Line], list[Line], tuple[float, float], int]:
     """The column block from ``start``: lines that keep to one side of the gap (which narrows
     to let them in, never shut: a header's left column may reach close to the right one) and
     follow their column's alignment, until a line does not (a title centred on the page
-    under the header) or the page leaves a wide blank."""
+    under the header) or the page leaves a wide blank. A line across the gap that a wide
+    space parts into the two columns' lines (see :func:`_column_split`) is taken in two.
+    Returns the columns, the gap they leave and where the block ends."""
     low, high = gap
     left: list[Line] = []
     right: list[Line] = []
@@ -274,10 +350,137 @@ def _detected_columns(
             high = min(high, box.left)
             right.append(lines[index])
         else:
-            break
+            parts = _column_split(lines[index], left, right, (low, high), page_width)
+            if parts is None:
+                break
+            left.append(parts[0])
+            right.append(parts[1])
+            low = max(low, parts[0].box.left + parts[0].box.width)
+            high = min(high, parts[1].box.left)
         bottom = max(bottom, box.top + box.height)
         index += 1
-    return left, right, index
+    return left, right, (low, high), index
+
+
+def _column_split(
+    line: Line, left: list[Line], right: list[Line], gap: tuple[float, float], page_width: int
+) -> tuple[Line, Line] | None:
+    """The line as (left column's line, right column's line) when a space wider than a word
+    space parts it where the block's gutter is and each part follows its column: the first
+    row of a header whose two columns nearly touch reads as one line."""
+    low, high = gap
+    align = ALIGN_TOLERANCE * page_width
+    words = line.words
+    spaces = [words[k].box.left - words[k - 1].box.left - words[k - 1].box.width
+              for k in range(1, len(words))]
+    if any(space >= GUTTER_FRACTION * page_width for space in spaces):
+        return None  # a table row of more cells, read across (see join_pieces)
+    lettered = [k for k, word in enumerate(words) if any(ch.isalnum() or ch in DASHES
+                                                           for ch in word.text)]
+    for k in range(1, len(words)):
+        before = [j for j in lettered if j < k]
+        after = [j for j in lettered if j >= k]
+        if not before or not after:
+            continue
+        # a stray mark read in the space ("_", "|"; not a dash of the text) does not narrow it
+        end = words[before[-1]].box.left + words[before[-1]].box.width
+        if words[after[0]].box.left - end < COLUMN_GAP * line.box.height:
+            continue
+        first, second = _bounds(words[:k]), _bounds(words[k:])
+        if (first.left + first.width < high and second.left > low
+                and _follows(first, left, align) and _follows(second, right, align)):
+            return (Line(words[:k], first, line.paragraph, line.junk),
+                    Line(words[k:], second, line.paragraph, line.junk))
+    return None
+
+
+def _split_line_above(
+    above: list[Line], left: list[Line], right: list[Line], gap: tuple[float, float],
+    page_width: int,
+) -> None:
+    """Take into the block, in two, the line just above it when it holds both columns' first
+    lines (see :func:`_column_split`): a header's first row, whose columns nearly touch."""
+    if not above or not left or not right:
+        return
+    parts = _column_split(above[-1], left, right, gap, page_width)
+    if parts is not None:
+        above.pop()
+        left.insert(0, parts[0])
+        right.insert(0, parts[1])
+
+
+def _crossed_above(lines: list[Line], gap: tuple[float, float]) -> bool:
+    """Does a line above the block run across its gutter: is the block in the body, under
+    text set the full width, rather than the page's header?"""
+    low, high = gap
+    return any(line.box.left < low and line.box.left + line.box.width > high for line in lines)
+
+
+def _row_across(line: Line, gap: tuple[float, float], page_width: int) -> bool:
+    """Is the line a table row of more cells (a gutter-wide space parts its words) whose
+    space lies where the block's gutter is: the block is that table's rows with a cell empty
+    or two cells close together?"""
+    low, high = gap
+    for before, after in pairwise(line.words):
+        end = before.box.left + before.box.width
+        if after.box.left - end >= GUTTER_FRACTION * page_width and end < high and (
+            after.box.left > low
+        ):
+            return True
+    return False
+
+
+def _crossing_rules(rules: Sequence[Box], gap: tuple[float, float], top: float,
+                    bottom: float) -> list[float]:
+    """Heights (y of the middle) of the rules that run across the gap between ``top`` and
+    ``bottom``: a table's row lines; a header's underlines keep to their column."""
+    low, high = gap
+    return sorted(
+        rule.top + rule.height / 2 for rule in rules
+        if rule.left <= low and rule.left + rule.width >= high
+        and top < rule.top + rule.height / 2 < bottom
+    )
+
+
+def _is_table(left: list[Line], right: list[Line], gap: tuple[float, float],
+              rules: Sequence[Box], in_body: bool, height: float) -> bool:
+    """Is the column block a table, to be read row by row? Yes when a rule crosses its gutter
+    between its lines (a ruled grid); or, in the body, when each of TABLE_ROWS rows or more
+    has one cell on each side, tops level (an unruled grid; a closing's signature never
+    matches the recipients line for line, as its name stands alone)."""
+    if not left or not right:
+        return False
+    box = Box.around(line.box for line in left + right)
+    if _crossing_rules(rules, gap, box.top, box.top + box.height):
+        return True
+    return in_body and len(left) == len(right) >= TABLE_ROWS and all(
+        abs(a.box.top - b.box.top) <= ROW_TOPS * height
+        for a, b in zip(left, right, strict=True)
+    )
+
+
+def _table_rows(left: list[Line], right: list[Line], gap: tuple[float, float],
+                rules: Sequence[Box]) -> list[list[Line]]:
+    """A table block's rows top to bottom, each its left cell's lines then its right cell's:
+    rows parted by the rules crossing the gutter when it has them, else each left line opens
+    one; a row of one line a side is joined into one line, as a table row of more cells is."""
+    box = Box.around(line.box for line in left + right)
+    bounds = _crossing_rules(rules, gap, box.top, box.top + box.height) or sorted(
+        line.box.top for line in left
+    )[1:]
+    rows: dict[int, tuple[list[Line], list[Line]]] = {}
+    for side, column in enumerate((left, right)):
+        for line in column:
+            row = bisect.bisect(bounds, line.box.top + line.box.height / 2)
+            rows.setdefault(row, ([], []))[side].append(line)
+    ordered = []
+    for row in sorted(rows):
+        cells_left, cells_right = rows[row]
+        if len(cells_left) == 1 and len(cells_right) == 1:
+            ordered.append([_join([cells_left[0], cells_right[0]])])
+        else:
+            ordered.append(cells_left + cells_right)
+    return ordered
 
 
 def _follows(box: Box, column: list[Line], tolerance: float) -> bool:
