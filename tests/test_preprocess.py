@@ -44,6 +44,22 @@ def test_skew_is_measured_and_undone(angle: float) -> None:
     assert estimate_skew(rotate(tilted, measured)) == pytest.approx(0.0, abs=0.2)
 
 
+def test_skew_search_finds_what_trying_every_angle_finds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Coarse to fine, on the half-size copy first: the same angle as trying every 0.05
+    degrees on the full mask, for a fraction of the full-size turns."""
+    tilted = np.asarray(Image.fromarray(_lines_image()).rotate(-6.3, fillcolor=255, expand=True))
+    analysis = preprocess._InkAnalysis(preprocess._small_ink(preprocess._reduce(tilted)))
+    every = np.round(np.arange(-15.0, 15.0 + 1e-9, 0.05), 2)
+    exhaustive, _ = preprocess._best_angle(analysis.ink, every)
+    sizes: list[tuple[int, ...]] = []
+    real = preprocess._turn
+    monkeypatch.setattr(preprocess, "_turn",
+                        lambda ink, angle: sizes.append(ink.shape) or real(ink, angle))
+    assert preprocess._skew(analysis) == exhaustive
+    assert sizes.count(analysis.ink.shape) <= 21
+    assert analysis.half.shape == (analysis.ink.shape[0] // 2, analysis.ink.shape[1] // 2)
+
+
 def test_level_page_is_not_rotated() -> None:
     assert estimate_skew(_lines_image()) == 0.0
 
