@@ -110,9 +110,8 @@ def _searchable(document: Document, target: Path, output_type: str, work: Path) 
         # The whole document by OCRmyPDF with Ghostscript, checked as OCRmyPDF checks it
         every_page = range(len(document.pages))
         pages_pdf = work / "pages.pdf"
-        if not pages_pdf.exists():  # it went through OCRmyPDF in parts
-            _original_pages(document, every_page, pages_pdf)
-            _write_hocr(document, every_page, work)
+        _original_pages(document, every_page, pages_pdf)
+        _write_hocr(document, every_page, work)
         return ocrmypdf.ocr(pages_pdf, target, output_type="pdfa", pdfa_backend="ghostscript",
                             **_settings(pages_pdf, _ocr_numbers(document, every_page)))
     finally:
@@ -126,11 +125,6 @@ def _layered(document: Document, work: Path) -> list[Path] | ExitCode:
     are in memory while its pages are put together, so both would grow with the page count.
     """
     count = len(document.pages)
-    if count <= CHUNK_PAGES:
-        _original_pages(document, range(count), work / "pages.pdf")
-        code = _ocrmypdf_part(document, range(count), work / "pages.pdf", work / "layered.pdf",
-                              work)
-        return [work / "layered.pdf"] if code == ExitCode.ok else code
     parts = []
     for start in range(0, count, CHUNK_PAGES):
         folder = work / f"part-{start // CHUNK_PAGES:05d}"
