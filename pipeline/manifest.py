@@ -156,20 +156,15 @@ class Manifest:
         return OutputError(f"{self.path}: {doing} ({error})")
 
     def _open(self, to_make: bool) -> None:
-        """Create the table, or bring a first-layout manifest to this one, in one transaction."""
+        """Create the table, or bring an earlier layout to this one, in one transaction."""
         if not to_make:
             return
         self._db.execute("BEGIN IMMEDIATE")
         try:
-            first_layout = self._db.execute(
-                "SELECT 1 FROM pragma_table_info('documents') WHERE name = 'mtime_ns'"
-            ).fetchone()
-            if first_layout:
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(documents)")}
+            if "mtime_ns" in columns:
                 self._migrate_first_layout()
-            elif self._db.execute("SELECT 1 FROM pragma_table_info('documents')").fetchone() \
-                    and not self._db.execute(
-                        "SELECT 1 FROM pragma_table_info('documents') WHERE name = 'counts'"
-                    ).fetchone():  # the second layout: every row stays, without counts
+            elif columns and "counts" not in columns:  # the second: its rows stay, uncounted
                 self._db.execute("ALTER TABLE documents ADD COLUMN counts TEXT")
             self._db.execute(_SCHEMA)
             self._db.execute(f"PRAGMA user_version = {VERSION}")
