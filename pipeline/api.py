@@ -4,12 +4,15 @@
     >>> run_batch([Path("scans")], Path("out"), batch=BatchOptions(jobs=2))  # doctest: +SKIP
 
 ``ocr_document`` OCRs one file in this process; ``run_batch`` is ``vnplan run``: parallel,
-resumable, with outputs and tables in a folder; ``restore_text`` and ``parse_plan`` work on text.
+resumable, with outputs and tables in a folder (``BatchOptions(adapt=True)`` is ``--adapt``:
+the correction's model adapted to the batch and saved as ``out/lm.npz``); ``restore_text`` and
+``parse_plan`` work on text.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.batch import BatchOptions, ProgressCallback, available_cores, run_batch
 from pipeline.documents import DocumentSpec, find_documents
@@ -18,16 +21,30 @@ from pipeline.export import prepare_output_dir
 from pipeline.inputs import discover
 from pipeline.manifest import MANIFEST_NAME, Manifest
 from pipeline.models import Document
-from pipeline.pages import OcrOptions, ocr_document, ocr_page
 from pipeline.parse import parse_plan
 from pipeline.restore import restore_text
+from pipeline.tasks import OcrOptions
 from pipeline.writers.json import read_json
+
+if TYPE_CHECKING:
+    from pipeline.pages import ocr_document, ocr_page
 
 __all__ = [
     "BatchOptions", "DocumentSpec", "OcrOptions", "ProgressCallback", "available_cores",
     "discover", "find_documents", "ocr_document", "ocr_page", "parse_plan", "prepare_output_dir",
     "restore_text", "run_batch", "run_documents",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``ocr_document`` and ``ocr_page``, imported on first use: they bring the page's whole
+    work (OpenCV, the line detector, Tesseract), which ``run_batch``'s process, and so the
+    ``vnplan`` command, leaves to its workers."""
+    if name in ("ocr_document", "ocr_page"):
+        from pipeline import pages
+
+        return getattr(pages, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def run_documents(out_dir: Path) -> list[Document]:

@@ -12,6 +12,15 @@ Failures stay as small as they can: a page that cannot be read (damaged, missing
 whose page count lies, its worker killed) fails that page; its document is written with the
 pages that were read and recorded as failed, and the pages read are kept (see
 ``manifest.PageStore``) so that the next run reads only what is missing.
+
+With ``adapt`` (``vnplan run --adapt``) the batch has two phases: every page is read and
+corrected as without it, and kept in the page store; then the syllable model is adapted once to
+the confident lines of all of them (:mod:`pipeline.restore.adapt`) and saved as OUT/lm.npz, and
+every document is corrected again with it, from Tesseract's readings, and written. The model is a
+function of the pages, so a run killed in any phase and run again makes the same model and the
+same outputs; once OUT/lm.npz is there it is the folder's model, reused by every later
+``--adapt`` run (new documents are corrected with it, done ones are left alone); deleting it
+adapts afresh, and redoes every document.
 """
 
 from __future__ import annotations
@@ -21,27 +30,41 @@ import json
 import os
 import tempfile
 import time
+import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Protocol
 
 from pipeline import ocr
 from pipeline.documents import DocumentSpec, find_documents
-from pipeline.errors import ClusterError, InputError, OutputError, VnplanError
+from pipeline.errors import (
+    ClusterError,
+    InputError,
+    MissingDependencyError,
+    OutputError,
+    VnplanError,
+)
 from pipeline.export import output_dir_lock, prepare_output_dir, remove_stale_temporaries
-from pipeline.finish import DocumentWork, Written, write_document
 from pipeline.inputs import missing_pdf_pages
 from pipeline.manifest import Entry, FileFacts, Known, Manifest, PageStore, content_sha256
-from pipeline.models import BatchResult, DocumentResult, Failure, Page, WordCounts
-from pipeline.pages import KeepPage, OcrOptions, PageOutcome, ocr_page_of
+from pipeline.models import BatchResult, Document, DocumentResult, Failure, Page, WordCounts
 from pipeline.pool import Outcome, Task, local_pool, remove_abandoned_temp_dirs
 from pipeline.report import write_report
 from pipeline.selection import PageSelection
 from pipeline.tables import write_tables
+from pipeline.tasks import (
+    DocumentWork,
+    KeepPage,
+    OcrOptions,
+    PageOutcome,
+    Written,
+    ocr_page_of,
+    write_document,
+)
 from pipeline.writers import OUTPUT_SUFFIXES
 
 
@@ -57,9 +80,14 @@ class BatchOptions:
     parse: bool = True  # extract the plan fields and write the batch tables
     group: str = "auto"  # which files make one document: see pipeline.documents
     output_type: str = "pdfa"  # <stem>.pdf: pdfa (PDF/A-2b), pdf, or none (no PDF)
+    adapt: bool = False  # correct with a model adapted to the batch's confident lines
+    # the dictionaries folder of the model adapted (None: the installed one, the shipped
+    # model's); evaluations give one without a genre, to adapt a model that never saw it
+    adapt_dictionaries: Path | None = None
 
 
 ProgressCallback = Callable[[int, int], None]  # (pages done, pages to do)
+ADAPTED_MODEL = "lm.npz"  # OUT/lm.npz: the model --adapt made for the folder
 MAX_REASONS = 3  # page failures a document's reason lists; more are counted
 INTERRUPTED = "interrupted while its outputs were written; run again"
 
@@ -103,6 +131,9 @@ def run_batch(
     folder or manifest, a missing Tesseract or model, or an unreachable cluster stops it, since
     every later document would fail the same way.
     """
+    if batch.adapt and (options.raw or not options.correct or options.lm is not None):
+        raise ValueError("adapt corrects with a model of its own: not with raw, no correct "
+                         "or a model (lm) given")
     started = time.perf_counter()
     documents, problems = find_documents(inputs, batch.group, skip=out_dir)
     result = BatchResult(failures=[Failure(p.path, p.reason) for p in problems])
@@ -120,28 +151,42 @@ def _run(
     on_progress: ProgressCallback | None, result: BatchResult,
 ) -> None:
     """The batch proper, with the output folder held."""
-    settings = _settings(options, batch.parse, batch.output_type)
+    model = (out_dir / ADAPTED_MODEL).absolute()  # absolute: workers may run elsewhere
+    adapted = _folder_model(model) if batch.adapt else None
+    settings = _settings(options, batch.parse, batch.output_type, adapted)
     store = PageStore(out_dir)
     with Manifest(out_dir) as manifest:
         jobs = _plan(documents, manifest, out_dir, settings, batch.force, result, options.pages)
         for job in jobs:  # pages a killed or failed run finished are not read again
-            job.kept = sorted(store.load(job.sha256, settings, job.selected))
+            job.kept = [position for position in sorted(job.selected)  # one page held at a time
+                        if store.page(job.sha256, settings, position) is not None]
             job.todo = [position for position in job.selected if position not in job.kept]
-        record = partial(_record, out_dir=out_dir, settings=settings, manifest=manifest,
-                         result=result, store=store)
+        record = partial(_record, out_dir=out_dir, manifest=manifest, result=result,
+                         store=store)
         for job in jobs:
             if not job.todo and not job.kept:  # nothing to read or write: its errors only
-                record(job, Written([], None, []))
+                record(job, Written([], None, []), settings)
         working = [job for job in jobs if job.todo or job.kept]
         if working:
             if any(job.todo for job in working):
                 ocr.check_tesseract(options.lang)
-            context = _Context(out_dir, settings, batch.parse, batch.output_type)
-            claim = partial(_claim, manifest=manifest, settings=settings)
+            context = _Context(out_dir, settings, batch.parse, batch.output_type,
+                               keep_all=batch.adapt, lang=options.lang)
+            learn = None
+            if batch.adapt:
+
+                def learn(ready: list[_Job]) -> _Context:
+                    if adapted:
+                        result.notes.append(f"{model}: the folder's adapted model, made by an "
+                                            "earlier run, corrects the documents")
+                    digest = adapted or _adapt(model, ready, store, settings, batch, result)
+                    return replace(context, model=model, settings=_settings(
+                        options, batch.parse, batch.output_type, digest))
+            claim = partial(_claim, manifest=manifest)
             with _workers(batch) as pool:
-                for job, written in _process(working, pool, options, context, claim, result,
-                                             on_progress):
-                    record(job, written)
+                for job, written, job_settings in _process(working, pool, options, context,
+                                                           claim, result, on_progress, learn):
+                    record(job, written, job_settings)
             remove_stale_temporaries(out_dir)  # of a worker killed while writing
         store.keep_only((e.sha256, e.settings) for e in manifest.entries() if e.status == "failed")
         if batch.parse:
@@ -149,15 +194,83 @@ def _run(
     write_report(out_dir)  # from the outputs and the manifest, as `vnplan report` does
 
 
-def _settings(options: OcrOptions, parse: bool, output_type: str = "pdfa") -> str:
-    """The options that shape the outputs; a change of any of them makes a document redone."""
+def _settings(
+    options: OcrOptions, parse: bool, output_type: str = "pdfa", adapted: str | None = None
+) -> str:
+    """The options that shape the outputs; a change of any of them makes a document redone.
+
+    ``adapted``: with --adapt, the digest of the folder's adapted model ("" until it is made).
+    Pages are read alike with and without it, so the page store ignores both (see
+    ``manifest.PageStore.folder``)."""
     shaping = asdict(options)
     shaping["pages"] = None if options.pages is None else str(options.pages)
     del shaping["debug_dir"], shaping["timeout"]
     lm = shaping.pop("lm")
     if lm is not None:  # only a model of one's own: outputs made with the default stay done
         shaping["lm"] = str(lm)
+    if adapted is not None:  # only with --adapt: outputs made without it stay done
+        shaping["adapt"], shaping["adapted_lm"] = True, adapted or None
     return json.dumps({**shaping, "parse": parse, "output_type": output_type}, sort_keys=True)
+
+
+def _folder_model(path: Path) -> str:
+    """The digest of the folder's adapted model, "" when it has none yet."""
+    if not path.is_file():
+        return ""
+    from pipeline.restore.adapt import model_digest  # the parent imports no model unless asked
+
+    try:
+        return model_digest(path)
+    except (OSError, ValueError, zipfile.BadZipFile) as error:
+        raise OutputError(f"{path}: not the folder's adapted model ({error}); delete it to "
+                          "adapt the model again (every document is then redone)") from error
+
+
+def _adapt(
+    path: Path, jobs: list[_Job], store: PageStore, settings: str, batch: BatchOptions,
+    result: BatchResult,
+) -> str:
+    """Adapt the model to the confident lines of every page of ``jobs`` (in the page store),
+    save it as ``path`` (atomically) and give its digest; with too few lines, the base model
+    is saved instead, and said so."""
+    from pipeline.restore import ModelMissingError, candidate_index, load_language_model
+    from pipeline.restore.adapt import (
+        adapt,
+        base_sources,
+        confident_lines,
+        model_digest,
+        ocr_lines,
+    )
+    from pipeline.restore.build import DICTIONARIES, BuildConfig, build_model
+
+    config = BuildConfig()
+    base = base_sources(config, batch.adapt_dictionaries or DICTIONARIES)
+    try:
+        known = candidate_index(load_language_model()).abbreviation_known
+    except ModelMissingError as error:
+        raise MissingDependencyError(str(error)) from error
+    documents = (Document(job.spec.source, [page])  # a page at a time: memory stays flat
+                 for job in jobs for position in sorted(job.kept)
+                 if (page := store.page(job.sha256, settings, position)) is not None)
+    lines = confident_lines(ocr_lines(documents), known)
+    try:
+        adaptation = adapt(lines, config, base)
+    except ValueError as error:
+        model = build_model(base, config)
+        result.notes.append(f"warning: {path}: the model is not adapted, too few lines the "
+                            f"OCR was sure of ({error}); the base model is kept")
+    else:
+        model, weight = adaptation.model, adaptation.weight
+        result.notes.append(
+            f"{path}: adapted to {adaptation.taught} confident lines, weight {weight}; "
+            f"held-out lines restored {adaptation.accuracy[0]:.4f} by the base model, "
+            f"{adaptation.accuracy[weight]:.4f} by this one")
+    try:
+        model.save(path)
+    except OSError as error:
+        raise OutputError(f"{path}: cannot save the adapted model ({error.strerror or error})"
+                          ) from error
+    return model_digest(path)
 
 
 def _plan(
@@ -351,6 +464,14 @@ class _Context:
     settings: str
     parse: bool
     output_type: str
+    keep_all: bool = False  # every page kept, a one-page document's too (--adapt)
+    lang: str = "vie"
+    model: Path | None = None  # the adapted model every page is corrected with again
+
+    def task(self, job: _Job) -> Task:
+        """The worker's task for ``job``'s outputs."""
+        return Task(f"{job.stem}:outputs", "writing its outputs", write_document,
+                    (self.work(job),))
 
     def work(self, job: _Job) -> DocumentWork:
         """The task of writing ``job``'s outputs, once its pages are all in."""
@@ -358,12 +479,12 @@ class _Context:
             source=job.spec.source, stem=job.stem, out_dir=self.out_dir, settings=self.settings,
             sha256=job.sha256, page_refs=tuple(job.page_refs), kept=tuple(sorted(job.kept)),
             given=job.given, previews=job.previews, parse=self.parse,
-            output_type=self.output_type,
+            output_type=self.output_type, model=self.model, lang=self.lang,
         )
 
     def keep(self, job: _Job, position: int) -> KeepPage | None:
         """Where the page at ``position`` waits for the rest of its document, if it has any."""
-        if len(job.selected) == 1:
+        if len(job.selected) == 1 and not self.keep_all:
             return None
         return KeepPage(self.out_dir, job.sha256, self.settings, position)
 
@@ -373,17 +494,23 @@ def _process(
     pool: _Pool,
     options: OcrOptions,
     context: _Context,
-    claim: Callable[[_Job], None],
+    claim: Callable[[_Job, str], None],
     result: BatchResult,
     on_progress: ProgressCallback | None,
-) -> Iterator[tuple[_Job, Written]]:
+    learn: Callable[[list[_Job]], _Context] | None = None,
+) -> Iterator[tuple[_Job, Written, str]]:
     """Submit pages in document order, a few per worker ahead, and each document, once all its
     pages are in, ahead of every page still waiting (so documents complete and are saved early
-    and what waits stays bounded); yield each document with what its worker wrote.
+    and what waits stays bounded); yield each document with what its worker wrote and the
+    settings it was written with.
 
     The pages of a document of several are kept in the page store by the workers that read
-    them; a one-page document's page comes back and goes out again with its document."""
+    them; a one-page document's page comes back and goes out again with its document.
+
+    ``learn`` (--adapt): documents wait until every page is read; then ``learn`` is given
+    them, in document order, and gives the context they are written in."""
     tasks = [(job, position) for job in jobs for position in job.todo]
+    held: set[int] = set()  # documents read, waiting for learn
     waiting = {id(job): len(job.todo) for job in jobs}  # pages still to come, per document
     ahead = 2 * pool.slots  # every worker has its next page waiting
     running: dict[int, tuple[_Job, int | None]] = {}  # (document, page position or None)
@@ -392,11 +519,12 @@ def _process(
     done = 0
 
     def finish(job: _Job) -> None:
-        claim(job)
+        if learn is not None:
+            held.add(id(job))
+            return
+        claim(job, context.settings)
         key = next(keys)
-        task = Task(f"{job.stem}:outputs", "writing its outputs", write_document,
-                    (context.work(job),))
-        pool.submit(key, task, first=True)
+        pool.submit(key, context.task(job), first=True)
         running[key] = job, None
 
     for job in jobs:
@@ -415,6 +543,11 @@ def _process(
             reading += 1
             if reading >= ahead:
                 break
+        if not running and held and learn is not None:
+            context, learn = learn([job for job in jobs if id(job) in held]), None
+            for job in jobs:
+                if id(job) in held:
+                    finish(job)
         if not running:
             return
         for key, outcome in pool.completed():
@@ -424,7 +557,7 @@ def _process(
                     [], None, [outcome.failure])
                 assert isinstance(written, Written)
                 result.peak_worker_mb = max(result.peak_worker_mb, written.peak_memory_mb)
-                yield job, written
+                yield job, written, context.settings
                 continue
             reading -= 1
             _receive_page(job, position, outcome, result)
@@ -436,7 +569,7 @@ def _process(
                 if job.pages_read:
                     finish(job)
                 else:  # every page failed: nothing to write
-                    yield job, Written([], None, [])
+                    yield job, Written([], None, []), context.settings
 
 
 def _receive_page(job: _Job, position: int, outcome: Outcome, result: BatchResult) -> None:
@@ -467,7 +600,7 @@ def _outcome(future: Future, task: Task) -> Outcome:
         return Outcome(None, f"internal error while {task.label}: {type(error).__name__}: {error}")
 
 
-def _claim(job: _Job, manifest: Manifest, settings: str) -> None:
+def _claim(job: _Job, settings: str, manifest: Manifest) -> None:
     """The id is claimed before any output is written: a run killed while writing them leaves
     a row that ties the files written to this document, so the next run redoes it under the
     same id instead of taking them for the user's and choosing "<id>-2"."""
@@ -475,7 +608,7 @@ def _claim(job: _Job, manifest: Manifest, settings: str) -> None:
 
 
 def _record(
-    job: _Job, written: Written, out_dir: Path, settings: str, manifest: Manifest,
+    job: _Job, written: Written, settings: str, out_dir: Path, manifest: Manifest,
     result: BatchResult, store: PageStore,
 ) -> None:
     """Record a document once its outputs are in place: done, or failed with its reasons. A

@@ -23,7 +23,6 @@ from pipeline.errors import (
 from pipeline.export import atomic_write_text
 from pipeline.inputs import read_text
 from pipeline.models import BatchResult
-from pipeline.pages import LAYOUTS
 from pipeline.parse.commands import parse_command
 from pipeline.preprocess import STEPS
 from pipeline.report import rebuild_report
@@ -41,7 +40,7 @@ from pipeline.restore.channel import DEFAULT_CHANNEL_PATH
 from pipeline.restore.channel_build import build_channels
 from pipeline.selection import parse_pages
 from pipeline.synth import LEVELS, write_pdf, write_scans
-from pipeline.writers.pdf import OUTPUT_TYPES
+from pipeline.tasks import LAYOUTS, OUTPUT_TYPES
 
 INPUTS = click.argument(
     "inputs", nargs=-1, required=True, type=click.Path(path_type=Path)
@@ -200,6 +199,11 @@ def ocr_command(inputs, out_dir, **settings) -> None:
 @OUTPUT_DIR
 @ocr_options
 @batch_options
+@click.option("--adapt", is_flag=True,
+              help="Adapt the correction's syllable model to the batch: read every page, learn "
+                   "from the lines Tesseract was sure of, save the model as DIR/lm.npz, then "
+                   "correct and write the documents with it. Once there, DIR/lm.npz is reused "
+                   "by later --adapt runs; delete it to adapt afresh (every document is redone).")
 def run_command(inputs, out_dir, **settings) -> None:
     """The main job: scans to corrected text, plan fields and CSV tables, for a whole batch.
 
@@ -207,7 +211,11 @@ def run_command(inputs, out_dir, **settings) -> None:
     <name>.alto.xml, <name>.hocr and <name>.pdf (searchable PDF/A);
     for the folder: plans.csv and the list tables (legal_basis.csv, targets.csv, ...), and
     manifest.sqlite, which makes a re-run skip what is done. A progress bar shows on a terminal.
+    With --adapt, also DIR/lm.npz, for `vnplan restore --lm` on the archive's text.
     """
+    if settings["adapt"] and (settings["raw"] or settings["no_correct"] or settings["lm"]):
+        raise click.UsageError("--adapt corrects with a model of its own: not with --raw, "
+                               "--no-correct or --lm")
     _finish(_run(inputs, out_dir, settings, parse=True), summary=True)
 
 
@@ -215,7 +223,7 @@ def _run(inputs: tuple[Path, ...], out_dir: Path, settings: dict, *, parse: bool
     batch = api.BatchOptions(
         jobs=settings.pop("jobs"), scheduler=settings.pop("scheduler"),
         force=settings.pop("force"), parse=parse, output_type=settings.pop("output_type"),
-        group=settings.pop("group"),
+        group=settings.pop("group"), adapt=settings.pop("adapt", False),
     )
     options = _ocr_settings(settings)
     previous = signal.signal(signal.SIGTERM, _interrupt)  # a kill is handled like Ctrl-C
@@ -264,6 +272,8 @@ class _ProgressBar:
 
 
 def _finish(result: BatchResult, *, summary: bool) -> None:
+    for note in result.notes:
+        click.echo(f"vnplan: {note}", err=True)
     for failure in result.failures:
         click.echo(f"vnplan: error: {failure}", err=True)
     if summary:

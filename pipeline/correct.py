@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pipeline.errors import MissingDependencyError
-from pipeline.models import Line
+from pipeline.models import Line, Page
 from pipeline.restore import (
     ModelMissingError,
     load_channel,
@@ -96,3 +96,20 @@ def correct_lines(
                 change = next(pending)
                 word.corrected_from, word.correction_score = word.text, change.score
                 word.text = new
+
+
+def recorrect_page(page: Page, lang: str = "vie", lm_path: Path | None = None) -> None:
+    """Correct an OCR'd page again, in place, from Tesseract's own readings (each word's
+    ``corrected_from``, or its text when it was not changed), as reading it with ``lm_path``
+    would have: a batch adapted to its own lines corrects its pages once the model is made.
+    Junk lines and a PDF's own text are left as they are, as when the page was read."""
+    if page.text_source != "ocr":
+        return
+    lines = [line for line in page.lines if not line.junk]
+    for line in lines:
+        for word in line.words:
+            if word.corrected_from is not None:
+                word.text, word.corrected_from, word.correction_score = (
+                    word.corrected_from, None, None)
+    if lines:
+        correct_lines(lines, lang, lm_path)

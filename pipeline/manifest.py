@@ -331,7 +331,8 @@ class Known:
 
 STATE_DIR = ".vnplan"  # the folder's private state besides the manifest
 _PAGE_FORMAT = 1  # of a stored page's JSON: a page of another format or vnplan is read again
-_NOT_PAGE_SETTINGS = ("pages", "parse", "output_type")  # settings a page's reading ignores
+# settings a page's reading ignores (--adapt corrects the pages again once they are all read)
+_NOT_PAGE_SETTINGS = ("pages", "parse", "output_type", "adapt", "adapted_lm")
 
 
 class PageStore:
@@ -365,13 +366,25 @@ class PageStore:
             return {}
         pages: dict[int, Page] = {}
         for position in positions:
-            try:
-                record = json.loads((folder / f"{position}.json").read_bytes())
-                if record["format"] == _PAGE_FORMAT and record["vnplan"] == __version__:
-                    pages[position] = _page_from_json(record["page"])
-            except (OSError, ValueError, TypeError, KeyError, AttributeError):
-                continue
+            page = self._page_in(folder, position)
+            if page is not None:
+                pages[position] = page
         return pages
+
+    def page(self, sha256: str, settings: str, position: int) -> Page | None:
+        """The stored page at ``position``, None when it cannot be read: one page at a time,
+        so a long document's pages need never be in memory together."""
+        return self._page_in(self.folder(sha256, settings), position)
+
+    @staticmethod
+    def _page_in(folder: Path, position: int) -> Page | None:
+        try:
+            record = json.loads((folder / f"{position}.json").read_bytes())
+            if record["format"] == _PAGE_FORMAT and record["vnplan"] == __version__:
+                return _page_from_json(record["page"])
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            pass
+        return None
 
     def save(
         self, sha256: str, settings: str, position: int, page: Page, preview: bytes | None = None
@@ -393,14 +406,19 @@ class PageStore:
     def previews(self, sha256: str, settings: str, positions: Iterable[int]) -> dict[int, bytes]:
         """The review-page images kept with pages among ``positions``; one that cannot be read
         is left out (made again from the scan)."""
-        folder = self.folder(sha256, settings)
         found: dict[int, bytes] = {}
         for position in positions:
-            try:
-                found[position] = (folder / f"{position}.jpg").read_bytes()
-            except OSError:
-                continue
+            image = self.preview(sha256, settings, position)
+            if image is not None:
+                found[position] = image
         return found
+
+    def preview(self, sha256: str, settings: str, position: int) -> bytes | None:
+        """The review-page image kept with the page at ``position``, if it can be read."""
+        try:
+            return (self.folder(sha256, settings) / f"{position}.jpg").read_bytes()
+        except OSError:
+            return None
 
     def discard(self, sha256: str, settings: str) -> None:
         """The document is done: its pages are no longer needed."""

@@ -163,6 +163,7 @@ class BatchResult:
     skipped: list[Path] = field(default_factory=list)  # done by an earlier run, unchanged
     seconds: float = 0.0
     peak_worker_mb: float = 0.0  # largest resident memory of any worker process
+    notes: list[str] = field(default_factory=list)  # what the run tells besides (--adapt)
 
     @property
     def pages(self) -> int:

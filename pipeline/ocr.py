@@ -1,4 +1,9 @@
-"""Tesseract, wrapped: the only module that talks to the OCR engine."""
+"""Tesseract, wrapped: the only module that talks to the OCR engine.
+
+Detected lines are read by an engine kept loaded in the worker (tesserocr); pytesseract, which
+imports pandas when it loads, is imported only where Tesseract's own layout analysis is run
+(``recognise``), and its errors are turned into this module's own.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,6 @@ from functools import cache
 
 import cv2
 import numpy as np
-import pytesseract
 
 from pipeline.detect import LineRegion, ink_only
 from pipeline.errors import MissingDependencyError
@@ -26,7 +30,7 @@ def check_tesseract(lang: str) -> None:
         raise MissingDependencyError(
             "Tesseract is not installed: run 'make setup' or 'apt-get install tesseract-ocr'"
         )
-    available = set(pytesseract.get_languages(config=""))
+    available = _languages()
     missing = [code for code in lang.split("+") if code not in available]
     if missing:
         packages = " ".join(f"tesseract-ocr-{code}" for code in missing)
@@ -36,8 +40,37 @@ def check_tesseract(lang: str) -> None:
         )
 
 
+_LANGUAGE_CODE = re.compile(r"[a-z_]+")  # a line of `tesseract --list-langs` naming one
+
+
+def _languages() -> set[str]:
+    """The languages the installed Tesseract has data for, as ``tesseract --list-langs``
+    lists them under its heading line."""
+    try:
+        listing = subprocess.run(
+            ["tesseract", "--list-langs"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            check=False,
+        )
+    except OSError as error:
+        raise MissingDependencyError(f"Tesseract cannot be run ({error})") from error
+    if listing.returncode not in (0, 1):  # 1: Tesseract 3's exit code for a listing
+        raise MissingDependencyError(
+            f"Tesseract cannot be run ('tesseract --list-langs' exit code {listing.returncode})"
+        )
+    lines = listing.stdout.decode("utf-8", errors="replace").splitlines()
+    return {line.strip() for line in lines if _LANGUAGE_CODE.fullmatch(line.strip())}
+
+
 class TesseractTimeout(Exception):
     """Tesseract ran longer than the caller allowed and was killed."""
+
+
+class TesseractFailed(Exception):
+    """Tesseract exited with an error on an image; ``message`` is what it printed."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 def recognise(
@@ -49,6 +82,10 @@ def recognise(
     hold a batch worker for ever.
     """
     check_tesseract(lang)
+    # Only Tesseract's own layout reads a page this way (--layout tesseract, and pages that
+    # defeat the detector); pytesseract imports pandas, 0.3 s a process that needs it only here.
+    import pytesseract
+
     # Tesseract reads a file. pytesseract would write a PNG, whose compression costs about
     # 0.4 s per A4 page at 300 dpi; an uncompressed PGM/PPM takes milliseconds.
     suffix = ".pgm"
@@ -62,10 +99,12 @@ def recognise(
                 image.name, lang=lang, config=f"--psm {psm}",
                 output_type=pytesseract.Output.DICT, timeout=timeout,
             )
-    except RuntimeError as error:  # pytesseract's only signal that it killed Tesseract
-        if "timeout" not in str(error).lower():
-            raise
-        raise TesseractTimeout(f"Tesseract took over {timeout:g} s") from error
+    except RuntimeError as error:  # a plain one: pytesseract's only signal that it killed it
+        if "timeout" in str(error).lower():
+            raise TesseractTimeout(f"Tesseract took over {timeout:g} s") from error
+        if isinstance(error, pytesseract.TesseractError):  # a RuntimeError too
+            raise TesseractFailed(error.message) from error
+        raise
     lines: list[Line] = []
     current_key: tuple[int, int, int, int] | None = None
     paragraph_keys: dict[tuple[int, int, int], int] = {}

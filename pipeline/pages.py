@@ -2,24 +2,18 @@
 
 ``ocr_page_of`` is what every batch worker runs, in a local process or on a Dask worker: it
 takes a file path and a page number rather than pixels, so only a few bytes travel to the
-worker and only the page's words travel back.
+worker and only the page's words travel back. Its options and outcome are defined in the
+light :mod:`pipeline.tasks`, through which the batch's parent names it without importing this.
 """
 
 from __future__ import annotations
 
-import math
 import os
 import resource
-import signal
-import tempfile
-import threading
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
-import pytesseract
 
 from pipeline import correct, detect, ocr, pdftext, preprocess, reading_order
 from pipeline.errors import InputError, OutputError
@@ -27,28 +21,8 @@ from pipeline.inputs import PageImage, read_pages
 from pipeline.manifest import PageStore
 from pipeline.models import Box, Document, Line, Page
 from pipeline.preview import decoded_whole, preview_jpeg
-from pipeline.selection import PageSelection
+from pipeline.tasks import LAYOUTS, KeepPage, OcrOptions, PageOutcome
 
-
-@dataclass(frozen=True)
-class OcrOptions:
-    lang: str = "vie"
-    psm: int = 3
-    clean: bool = True  # OpenCV cleanup before Tesseract
-    raw: bool = False  # plain Tesseract: no cleanup and none of the later correction
-    correct: bool = True  # repair suspect words with the channel model and the syllable LM
-    steps: tuple[str, ...] | None = None  # cleanup steps to run; None: all of preprocess.STEPS
-    debug_dir: Path | None = None  # where to write each cleanup step's image
-    timeout: float = 0  # seconds one Tesseract run may take; 0: no limit
-    force_ocr: bool = False  # OCR a PDF page even when it has a usable text layer of its own
-    pages: PageSelection | None = None  # which pages of each document (--pages); None: all
-    lm: Path | None = None  # syllable language model for the correction; None: the default
-    # "detector": a text-line detector finds the lines, Tesseract reads each (psm ignored);
-    # "tesseract": Tesseract's own layout analysis, also the fallback when the detector fails
-    layout: str = "detector"
-
-
-LAYOUTS = ("detector", "tesseract")
 # The detector's lines must hold at least this share of the page's letter-sized ink, or the
 # page is read with Tesseract's layout: something (a photo, an odd script) defeated it.
 MIN_INK_COVERED = 0.8
@@ -104,8 +78,7 @@ def _detected_lines(pixels: np.ndarray, options: OcrOptions) -> list[Line] | Non
     detect.flag_junk(lines)  # pieces: a seal's marks make no table cell when joined
     lines = reading_order.join_pieces(lines, pixels.shape[1])
     detect.flag_junk(lines)  # on whole lines: a misread piece of a real one is no junk
-    return reading_order.order_lines(lines, pixels.shape[1],
-                                     lambda: reading_order.find_rules(gray))
+    return reading_order.order_lines(lines, pixels.shape[1], reading_order.rules_by_band(gray))
 
 
 _ROUNDING_SLACK = 1e-6  # px: float noise must not widen an exactly mapped box by a pixel
@@ -119,27 +92,38 @@ def _boxes_to_scan(lines: list[Line], transform: np.ndarray, width: int, height:
     """
     if np.array_equal(transform, np.eye(3)):
         return
-    inverse = np.linalg.inv(transform)
+    boxes = [box for line in lines for box in (line.box, *(word.box for word in line.words))]
+    mapped = iter(_boxes_on_scan(boxes, np.linalg.inv(transform), width, height))
     for line in lines:
-        line.box = _box_on_scan(line.box, inverse, width, height)
+        line.box = next(mapped)
         for word in line.words:
-            word.box = _box_on_scan(word.box, inverse, width, height)
+            word.box = next(mapped)
 
 
-def _box_on_scan(box: Box, inverse: np.ndarray, width: int, height: int) -> Box:
-    """The upright rectangle around the box's four corners mapped through ``inverse``,
-    clipped to the scan and at least one pixel wide and tall."""
-    right, bottom = box.left + box.width, box.top + box.height
-    corners = np.array(
-        [[box.left, box.top, 1], [right, box.top, 1], [right, bottom, 1], [box.left, bottom, 1]],
-        dtype=np.float64,
-    ) @ inverse.T
-    xs, ys = corners[:, 0] / corners[:, 2], corners[:, 1] / corners[:, 2]
-    left = min(max(math.floor(xs.min() + _ROUNDING_SLACK), 0), width - 1)
-    top = min(max(math.floor(ys.min() + _ROUNDING_SLACK), 0), height - 1)
-    right = max(min(math.ceil(xs.max() - _ROUNDING_SLACK), width), left + 1)
-    bottom = max(min(math.ceil(ys.max() - _ROUNDING_SLACK), height), top + 1)
-    return Box(left, top, right - left, bottom - top)
+def _boxes_on_scan(boxes: list[Box], inverse: np.ndarray, width: int, height: int) -> list[Box]:
+    """The upright rectangle around each box's four corners mapped through ``inverse``,
+    clipped to the scan and at least one pixel wide and tall; all of a page's boxes in one
+    product (a page has hundreds: one at a time, NumPy's call overhead was 20 ms a page)."""
+    if not boxes:
+        return []
+    left, top, width_, height_ = np.array(
+        [(box.left, box.top, box.width, box.height) for box in boxes], dtype=np.float64
+    ).T
+    right, bottom, one = left + width_, top + height_, np.ones(len(boxes))
+    corners = np.stack([np.stack(corner, axis=1) for corner in (
+        (left, top, one), (right, top, one), (right, bottom, one), (left, bottom, one)
+    )], axis=1).reshape(-1, 3) @ inverse.T  # each box's four corners, in turn
+    xs = (corners[:, 0] / corners[:, 2]).reshape(-1, 4)
+    ys = (corners[:, 1] / corners[:, 2]).reshape(-1, 4)
+    if not (np.isfinite(xs).all() and np.isfinite(ys).all()):
+        raise ValueError("the cleanup's transform sends a box to infinity")
+    lefts = np.clip(np.floor(xs.min(axis=1) + _ROUNDING_SLACK), 0, width - 1)
+    tops = np.clip(np.floor(ys.min(axis=1) + _ROUNDING_SLACK), 0, height - 1)
+    rights = np.maximum(np.minimum(np.ceil(xs.max(axis=1) - _ROUNDING_SLACK), width), lefts + 1)
+    bottoms = np.maximum(np.minimum(np.ceil(ys.max(axis=1) - _ROUNDING_SLACK), height),
+                         tops + 1)
+    edges = np.stack([lefts, tops, rights - lefts, bottoms - tops], axis=1).astype(np.int64)
+    return [Box(*box) for box in edges.tolist()]
 
 
 def _debug_writer(
@@ -167,7 +151,7 @@ def _ocr_checked(page: PageImage, options: OcrOptions, source: Path) -> Page:
     """ocr_page, with Tesseract's own failures turned into an InputError naming file and page."""
     try:
         return ocr_page(page, options, source)
-    except pytesseract.TesseractError as error:
+    except ocr.TesseractFailed as error:
         reason = f"Tesseract failed on page {page.number} ({error.message.strip()})"
         raise InputError(source, reason) from error
     except ocr.TesseractTimeout as error:
@@ -185,54 +169,6 @@ def ocr_document(path: Path, options: OcrOptions = OcrOptions()) -> Document:
 def _text_layer(source: Path, number: int, options: OcrOptions) -> Page | None:
     """The page from a born-digital PDF's own text, unless OCR is forced (see pdftext)."""
     return None if options.force_ocr else pdftext.text_layer_page(source, number, options.lang)
-
-
-def start_worker(parent_pid: int, temp_dir: str) -> None:
-    """A local worker's set-up: Ctrl-C is the parent's to handle; temporary page images go to
-    the run's own folder, which the parent removes however the run ends; and the worker leaves
-    as soon as the parent is gone, killed too, rather than live on holding memory."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    tempfile.tempdir = temp_dir
-
-    def watch() -> None:
-        while True:
-            time.sleep(PARENT_CHECK_SECONDS)
-            try:
-                os.kill(parent_pid, 0)
-            except ProcessLookupError:
-                os._exit(1)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-
-
-PARENT_CHECK_SECONDS = 0.5
-
-
-@dataclass(frozen=True)
-class PageOutcome:
-    """A worker's answer for one page: the page (or that it is kept), or why it failed, and
-    the memory it took."""
-
-    source: Path
-    number: int
-    page: Page | None
-    error: str | None
-    peak_memory_mb: float  # the worker process's peak resident memory so far (not Tesseract's)
-    kept: bool = False  # the page is in the page store (see KeepPage), not sent back
-    preview: bytes | None = None  # its review-page image, when made from the pixels read
-
-
-@dataclass(frozen=True)
-class KeepPage:
-    """Where the worker that reads a page of a long document keeps it: in the output folder's
-    page store, as position ``position`` of the document, rather than sending it back. The
-    document's pages then wait on disk, not in the parent's memory, and a run killed mid-way
-    keeps them."""
-
-    out_dir: Path
-    sha256: str
-    settings: str
-    position: int
 
 
 def hold_to_one_thread() -> None:

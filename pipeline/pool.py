@@ -8,7 +8,8 @@ worker fails the task it was doing and nothing else, and a new worker takes its 
 the others go on.
 
 Workers start from a forkserver that has imported :mod:`pipeline.pages` and
-:mod:`pipeline.finish` once, and leave when the parent does (see ``pages.start_worker``). Their
+:mod:`pipeline.finish` once (the parent itself imports neither: its tasks name their functions,
+:mod:`pipeline.tasks`), and leave when the parent does (see ``start_worker``). Their
 temporary files (Tesseract's page images, a PDF being made) go to the run's own folder, removed
 when the run ends; one that a killed run left behind is removed by the next run of any output
 folder.
@@ -23,6 +24,8 @@ import os
 import shutil
 import signal
 import tempfile
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -33,7 +36,6 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from pipeline.errors import VnplanError
-from pipeline.pages import start_worker
 
 RUN_TEMP_PREFIX = "vnplan-run-"
 MULTIPROCESSING_RECORD = "multiprocessing"  # in a run's folder: where multiprocessing's is
@@ -76,7 +78,8 @@ class LocalPool:
         self.slots = jobs
         self._context = multiprocessing.get_context("forkserver")
         # imported once, in the server every worker is forked from: pages and documents
-        self._context.set_forkserver_preload(["pipeline.pool", "pipeline.finish"])
+        self._context.set_forkserver_preload(["pipeline.pool", "pipeline.pages",
+                                              "pipeline.finish"])
         self._temp_dir = temp_dir
         self._queue: deque[tuple[int, Task]] = deque()
         self._workers: list[_Worker] = []
@@ -197,6 +200,27 @@ def _died(worker: _Worker) -> tuple[int, Outcome]:
         how = f"exit code {code}"
     reason = f"the worker process died ({how}) while {task.label}; run again to retry"
     return key, Outcome(None, reason)
+
+
+PARENT_CHECK_SECONDS = 0.5
+
+
+def start_worker(parent_pid: int, temp_dir: str) -> None:
+    """A local worker's set-up: Ctrl-C is the parent's to handle; temporary page images go to
+    the run's own folder, which the parent removes however the run ends; and the worker leaves
+    as soon as the parent is gone, killed too, rather than live on holding memory."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    tempfile.tempdir = temp_dir
+
+    def watch() -> None:
+        while True:
+            time.sleep(PARENT_CHECK_SECONDS)
+            try:
+                os.kill(parent_pid, 0)
+            except ProcessLookupError:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _serve(connection: Connection, parent_pid: int, temp_dir: str) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
+from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -93,7 +94,12 @@ class _Lines:
                     offset += len(folded) + 1
         self.text = " " + " ".join(self.folded) + " "
         self.starts.append(len(self.text))  # where a line after the last would begin
-        self.words = [set(line.split()) for line in self.folded]
+        # word -> the lines holding it, in order: a set of words per line took 2 kB a line,
+        # 60 MB for an 800-page document
+        self.lines_with: dict[str, array] = {}
+        for index, line in enumerate(self.folded):
+            for word in dict.fromkeys(line.split()):
+                self.lines_with.setdefault(word, array("l")).append(index)
 
     def position(self, offset: int) -> int:
         """The line holding this offset of the joined text."""
@@ -141,14 +147,17 @@ class _Lines:
         wanted = set(words)
         if len(wanted) < 2:
             return []
+        lines_of = {word: set(self.lines_with.get(word, ())) for word in wanted}
+
+        def words_in(index: int) -> set[str]:
+            return {word for word, lines in lines_of.items() if index in lines}
+
         best: tuple[float, int] = (WORDS_COVERED, -WINDOW - 1)
         hits: list[_Hit] = []
-        for first in range(start, end):
-            if not wanted & self.words[first]:
-                continue
+        for first in sorted({i for lines in lines_of.values() for i in lines if start <= i < end}):
             seen: set[str] = set()
             for last in range(first, min(first + WINDOW, end)):
-                seen |= wanted & self.words[last]
+                seen |= words_in(last)
                 score = (len(seen) / len(wanted), -(last - first))
                 if score > best:
                     best, hits = score, []

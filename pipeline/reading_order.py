@@ -16,6 +16,7 @@ Tesseract would have marked.
 from __future__ import annotations
 
 import bisect
+import math
 import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -160,23 +161,50 @@ RULE_THICKNESS = 0.01  # of the page width: a horizontal rule is at most this th
 DASHES = "-‐‑–—"  # marks of running text, unlike a rule's or a border's debris
 
 
-def find_rules(gray: np.ndarray) -> list[Box]:
+def find_rules(gray: np.ndarray, rows: tuple[int, int] | None = None,
+               threshold: float | None = None) -> list[Box]:
     """The page's horizontal rules (a table's row lines, the underlines of a header): thin
     runs of ink at least a gutter long, which no letter makes; the pieces of one rule that a
-    grid's vertical rules (or a colour the cleanup took out) break are joined again."""
-    _, ink = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    grid's vertical rules (or a colour the cleanup took out) break are joined again.
+
+    ``rows`` (top, bottom): look only in that band of the page, for the rules whose middle
+    lies in it, found as on the whole page (the ink is the page's, by the page's Otsu
+    ``threshold``, which is computed when not given; see :func:`rules_by_band`)."""
+    if threshold is None:
+        threshold, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    thickest = max(RULE_THICKNESS * gray.shape[1], 3)
+    first, last = 0, gray.shape[0]
+    if rows is not None:
+        # The opening is row by row and the closing reaches 2 rows up and down, so only a shape
+        # within 3 rows of the band's edges can come out otherwise than on the whole page; a
+        # rule that does is at most ``thickest`` tall, and this margin keeps its middle out.
+        margin = math.ceil(thickest) + 8
+        first, last = max(rows[0] - margin, 0), min(rows[1] + margin, gray.shape[0])
+    _, ink = cv2.threshold(gray[first:last], threshold, 255, cv2.THRESH_BINARY_INV)
     length = max(round(GUTTER_FRACTION * gray.shape[1]), 8) | 1  # odd: centred kernels
     runs = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
     runs = cv2.morphologyEx(runs, cv2.MORPH_CLOSE, np.ones((3, length // 2 | 1), np.uint8))
     outlines, _ = cv2.findContours(runs, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    thickest = max(RULE_THICKNESS * gray.shape[1], 3)
-    boxes = [Box(*cv2.boundingRect(outline)) for outline in outlines]
-    return sorted((box for box in boxes if box.height <= thickest), key=lambda box: box.top)
+    boxes = [Box(x, y + first, width, height)
+             for x, y, width, height in map(cv2.boundingRect, outlines)]
+    found = (box for box in boxes if box.height <= thickest)
+    if rows is not None:
+        found = (box for box in found if rows[0] <= box.top + box.height / 2 <= rows[1])
+    return sorted(found, key=lambda box: box.top)
+
+
+def rules_by_band(gray: np.ndarray) -> Callable[[int, int], list[Box]]:
+    """The page's rules as a call ``(top, bottom)`` that looks for those of that band only
+    (:func:`find_rules`), each band once and the page's threshold once: a column block's
+    rules cost a tenth of the page's, and a page without one never asks."""
+    threshold = cache(lambda: cv2.threshold(
+        gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)[0])
+    return cache(lambda top, bottom: find_rules(gray, (top, bottom), threshold()))
 
 
 def order_lines(
     lines: list[Line], page_width: int,
-    rules: Sequence[Box] | Callable[[], Sequence[Box]] = (),
+    rules: Sequence[Box] | Callable[[int, int], Sequence[Box]] = (),
 ) -> list[Line]:
     """Detected lines in reading order, paragraphs numbered from 0.
 
@@ -184,13 +212,14 @@ def order_lines(
     (:func:`join_pieces`); a row of two pieces far apart seeds a column block, which runs
     down while its lines keep to their side of the gutter, and is read left column then
     right, unless it is a table (:func:`_is_table`: ``rules``, the page's horizontal rules or
-    a call that finds them, made only if a block asks, cross its gutter, or its cells stand
-    side by side row after row in the body), read row
+    a call that finds those between a top and a bottom (:func:`rules_by_band`), made only for
+    the rows of a block that asks, cross its gutter, or its cells stand side by side row
+    after row in the body), read row
     by row; a row of three or more is a table row, read across. Everything else is read top
     to bottom. Junk lines come last, each a paragraph of its own, so that no seal's debris
     opens a column block.
     """
-    page_rules = _found_once(rules)
+    block_rules = _rules_of(rules)
     junk = sorted((line for line in lines if line.junk), key=lambda line: line.box.top)
     joined = join_pieces([line for line in lines if not line.junk], page_width)
     gutter = GUTTER_FRACTION * page_width
@@ -212,9 +241,9 @@ def order_lines(
             above = [line for group in groups for line in group]
         neighbours = [*above[-1:], *joined[index : index + 1]]
         if any(_row_across(line, gap, page_width) for line in neighbours) or _is_table(
-            left, right, gap, page_rules(), _crossed_above(above, gap), height
+            left, right, gap, block_rules(left + right), _crossed_above(above, gap), height
         ):
-            block = _table_rows(left, right, gap, page_rules())
+            block = _table_rows(left, right, gap, block_rules(left + right))
         else:
             block = [left, right]
         columns += block
@@ -224,10 +253,21 @@ def order_lines(
     return _paragraphs(groups, {id(column) for column in columns}, page_width, height)
 
 
-def _found_once(rules: Sequence[Box] | Callable[[], Sequence[Box]]) -> Callable[[], Sequence[Box]]:
-    """The rules as a call that finds them at most once: a page without a column block never
-    asks, and looking for them takes some 40 ms a page."""
-    return cache(rules) if callable(rules) else lambda: rules
+def _rules_of(
+    rules: Sequence[Box] | Callable[[int, int], Sequence[Box]],
+) -> Callable[[list[Line]], Sequence[Box]]:
+    """The rules as a call giving those a block's lines span (the only ones
+    :func:`_crossing_rules` takes), asked of ``rules`` when it is a call."""
+    if not callable(rules):
+        return lambda block: rules
+
+    def spanned(block: list[Line]) -> Sequence[Box]:
+        if not block:
+            return ()
+        box = Box.around(line.box for line in block)
+        return rules(box.top, box.top + box.height)
+
+    return spanned
 
 
 def join_pieces(lines: list[Line], page_width: int) -> list[Line]:

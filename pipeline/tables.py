@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from pipeline.export import atomic_write_text
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SCALARS = ["doc_type", "doc_number", "issuer", "place", "date", "title", "movement", "period",
            "signer_name", "signer_title"]
@@ -24,6 +26,10 @@ LISTS = {
 
 def plan_tables(records: Mapping[str, dict]) -> dict[str, pd.DataFrame]:
     """``plans`` and one table per list field, from FIELDS.md records keyed by document id."""
+    # pandas takes 0.3 s to import: a batch's parent needs it only at its end, and its workers,
+    # which import what the `vnplan` script imports, never
+    import pandas as pd
+
     plans = pd.DataFrame(
         [{"document_id": doc, **{k: record.get(k) for k in SCALARS}}
          for doc, record in records.items()],

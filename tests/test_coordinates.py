@@ -17,8 +17,8 @@ from PIL import Image
 from rapidfuzz.fuzz import ratio
 
 from pipeline.inputs import PageImage
-from pipeline.models import Page, Word
-from pipeline.pages import OcrOptions, ocr_page
+from pipeline.models import Box, Page, Word
+from pipeline.pages import OcrOptions, _boxes_on_scan, ocr_page
 from pipeline.preprocess import clean_page
 from pipeline.synth import render_pages
 from tests.conftest import PLAN_B
@@ -108,3 +108,20 @@ def test_a_photographed_sheets_rectification_is_in_the_transform() -> None:
     inside = (columns >= 0) & (columns < photo.shape[1]) & (rows >= 0) & (rows < photo.shape[0])
     assert inside.all()
     assert (photo[rows, columns] < 35).mean() > 0.98  # the bars' ink, not paper or table
+
+
+def test_a_pages_boxes_map_together_as_each_alone(distorted: np.ndarray) -> None:
+    """All of a page's boxes go back to the scan in one product; each comes out as it would
+    alone, to the pixel, over boxes anywhere on (and off) the page."""
+    cleaned = clean_page(distorted)
+    inverse = np.linalg.inv(cleaned.transform)
+    height, width = distorted.shape[:2]
+    rng = np.random.default_rng(0)
+    boxes = [Box(int(x), int(y), int(w), int(h)) for x, y, w, h in zip(
+        rng.integers(-40, cleaned.pixels.shape[1], 500),
+        rng.integers(-40, cleaned.pixels.shape[0], 500),
+        rng.integers(1, 400, 500), rng.integers(1, 90, 500), strict=True)]
+    together = _boxes_on_scan(boxes, inverse, width, height)
+    assert together == [_boxes_on_scan([box], inverse, width, height)[0] for box in boxes]
+    assert all(0 <= box.left < width and box.width >= 1 and box.left + box.width <= width
+               for box in together)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline import reading_order
+from pipeline import preprocess, reading_order
 from pipeline.inputs import PageImage
 from pipeline.models import Box, Line, Page, Word
 from pipeline.pages import OcrOptions, ocr_page
@@ -124,6 +124,22 @@ def test_rules_broken_by_a_grid_are_one_rule() -> None:
     page[200:230, 100:400:40] = 0  # letters' stems, no rule
     rules = reading_order.find_rules(page)
     assert sorted((r.left, r.left + r.width) for r in rules) == [(50, 950), (100, 200)]
+
+
+def test_the_rules_of_a_band_are_the_pages_rules_in_it() -> None:
+    """A column block looks for rules in its own rows only, and finds there what the whole
+    page's search finds, also where the band's edge cuts through a tall dark shape (a photo,
+    a seal) or through the table's row lines."""
+    pixels = np.asarray(degrade(render_pages(PLAN_WITH_TABLE)[1].image, seed=7, level="scan"))
+    gray = preprocess.to_grayscale(preprocess.clean_page(pixels).pixels).copy()
+    gray[1000:1300, 300:900] = 0  # a dark block, thicker than any rule
+    whole = reading_order.find_rules(gray)
+    assert len(whole) == 6  # the schedule's row lines
+    in_band = reading_order.rules_by_band(gray)
+    for top in range(0, gray.shape[0], 50):
+        for bottom in (top + 30, top + 300):
+            inside = [rule for rule in whole if top <= rule.top + rule.height / 2 <= bottom]
+            assert in_band(top, bottom) == inside, (top, bottom)
 
 
 def test_a_seals_marks_between_two_columns_make_no_table_row() -> None:

@@ -6,9 +6,10 @@ written atomically; boxes are in the scan's pixels (``Page.width`` x ``Page.heig
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 
-from pipeline.models import Document
+from pipeline.models import Document, WordCounts
 from pipeline.provenance import field_provenance
 from pipeline.writers.alto import write_alto
 from pipeline.writers.hocr import write_hocr
@@ -25,24 +26,31 @@ OUTPUT_SUFFIXES = (".txt", ".raw.txt", ".json", ".alto.xml", ".hocr", ".pdf", ".
 
 def write_document_outputs(
     document: Document, fields: dict | None, out_dir: Path, stem: str,
-    settings: dict | None = None, previews: dict[int, bytes] | None = None,
+    settings: dict | None = None, previews: Mapping[int, bytes] | None = None,
+    outline: Document | None = None, counts: WordCounts | None = None,
 ) -> list[Path]:
     """``<stem>.txt`` (corrected text), ``<stem>.raw.txt`` (Tesseract's own reading),
     ``<stem>.json`` (words, boxes, confidences, how it was made and, if parsed, the fields
     and the lines each was read from), ``<stem>.alto.xml`` (ALTO 4.4), ``<stem>.hocr`` (hOCR)
     and the review page ``<stem>.html`` with its page images in ``<stem>.pages/`` (those of
-    ``previews`` as they are, by page number)."""
+    ``previews`` as they are, by page number).
+
+    Each output goes through ``document.pages`` once, a page at a time, so pages read as they
+    are asked for are never all in memory. ``outline``, the same pages with only their lines'
+    texts, serves the plain texts and the fields' provenance, and ``counts`` (the document's
+    word counts) the review page's summary, without another pass over the full pages."""
     suffixes = (".txt", ".raw.txt", ".json", ".alto.xml", ".hocr")
     text, raw, record, alto, hocr = (out_dir / f"{stem}{suffix}" for suffix in suffixes)
-    provenance = field_provenance(document, fields) if fields is not None else None
-    write_txt(document, text)
-    write_txt(document, raw, raw=True)
+    lines = outline if outline is not None else document
+    provenance = field_provenance(lines, fields) if fields is not None else None
+    write_txt(lines, text)
+    write_txt(lines, raw, raw=True)
     write_json(document, record, fields=fields, settings=settings, provenance=provenance)
     write_alto(document, alto, settings=settings)
     write_hocr(document, hocr)
     page = out_dir / review_page_name(stem)
     images = write_html(document, page, fields=fields, provenance=provenance, name=stem,
-                        index=index_link(stem), previews=previews)
+                        index=index_link(stem), previews=previews, counts=counts)
     return [text, raw, record, alto, hocr, page, *images]
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from html import escape
 from pathlib import Path
 from urllib.parse import quote
@@ -21,7 +21,7 @@ from urllib.parse import quote
 from pipeline import __version__
 from pipeline.correct import LOW_CONFIDENCE
 from pipeline.export import atomic_write_bytes, atomic_writer, printable_path
-from pipeline.models import Document, Page, Word
+from pipeline.models import Document, Page, Word, WordCounts
 from pipeline.preview import preview_of_file
 from pipeline.provenance import Provenance, Span, Spans
 
@@ -105,7 +105,8 @@ document.addEventListener('click', function (event) {
 def write_html(
     document: Document, path: Path, *, fields: dict | None = None,
     provenance: Provenance | None = None, name: str | None = None, index: str | None = None,
-    keep_images: bool = False, previews: dict[int, bytes] | None = None,
+    keep_images: bool = False, previews: Mapping[int, bytes] | None = None,
+    counts: WordCounts | None = None,
 ) -> list[Path]:
     """Write the review page ``path`` and its page images, ``<path stem>.pages/page-N.jpg``
     (N the page's number in the document), atomically; return the images' paths.
@@ -115,19 +116,24 @@ def write_html(
     scans may be gone by the time a report is rebuilt). ``previews``: the images of pages by
     number, made when the worker read them (:mod:`pipeline.preview`); the others are made from
     the scans. A page whose scan cannot be read any more is drawn without its image, with a
-    note.
+    note. ``counts``: the document's word counts, when known (else counted here, a pass over
+    the pages).
+
+    One pass over ``document.pages``: each page's image is written as its part of the page is.
     """
     folder = images_folder(path)
-    images = _write_images(document, folder, keep_images, previews or {})
+    images: list[Path] = []
     pieces = _html_pieces(
         document, fields=fields, provenance=provenance, name=name or document.source.name,
-        index=index, images=[f"{quote(folder.name)}/{quote(image.name)}" if image else None
-                             for image in images],
+        index=index, counts=counts if counts is not None else _counts(document),
+        image=lambda page: _page_image(document, page, folder, keep_images,
+                                       previews if previews is not None else {}, images),
     )
     with atomic_writer(path) as handle:
         for piece in pieces:
             handle.write(piece.encode("utf-8", "backslashreplace"))
-    return [image for image in images if image is not None]
+    _remove_stale(folder, images)
+    return images
 
 
 def images_folder(path: Path) -> Path:
@@ -135,47 +141,47 @@ def images_folder(path: Path) -> Path:
     return path.with_name(f"{path.stem}{IMAGES_SUFFIX}")
 
 
-def _write_images(
-    document: Document, folder: Path, keep: bool, previews: dict[int, bytes]
-) -> list[Path | None]:
-    """One reduced JPEG per page; stale ones (a page no longer in the document) removed."""
-    written: list[Path | None] = []
-    for page in document.pages:
-        target = folder / f"page-{page.number}.jpg"
-        if keep and target.is_file():
-            written.append(target)
-            continue
+def _page_image(
+    document: Document, page: Page, folder: Path, keep: bool, previews: Mapping[int, bytes],
+    written: list[Path],
+) -> str | None:
+    """The page's reduced JPEG written (or, with ``keep``, kept) and added to ``written``; its
+    URL relative to the review page, None when the scan cannot be read."""
+    target = folder / f"page-{page.number}.jpg"
+    if not (keep and target.is_file()):
         data = previews.get(page.number) or preview_of_file(
             page.source or document.source, page.source_page or page.number)
-        if data is not None:
-            folder.mkdir(exist_ok=True)
-            atomic_write_bytes(target, data)
-        written.append(target if data is not None else None)
-    wanted = {image.name for image in written if image is not None}
+        if data is None:
+            return None
+        folder.mkdir(exist_ok=True)
+        atomic_write_bytes(target, data)
+    written.append(target)
+    return f"{quote(folder.name)}/{quote(target.name)}"
+
+
+def _remove_stale(folder: Path, written: list[Path]) -> None:
+    """Images of pages no longer in the document removed."""
+    wanted = {image.name for image in written}
     for image in folder.glob("page-*.jpg"):
         if image.name not in wanted:
             image.unlink(missing_ok=True)
-    return written
 
 
 def _html_pieces(
     document: Document, *, fields: dict | None, provenance: Provenance | None, name: str,
-    index: str | None, images: list[str | None],
+    index: str | None, counts: WordCounts, image: Callable[[Page], str | None],
 ) -> Iterator[str]:
     """The page itself, in pieces (the head, each page), so a long document's is never whole
-    in memory; ``images`` are the page images' URLs, relative to it (None: none)."""
-    words = text_words(document)
-    corrected = sum(word.corrected_from is not None for word in words)
-    doubted = sum(_doubted(word) for word in words)
-    mean = f"{sum(w.confidence for w in words) / len(words):.1f}" if words else "–"
+    in memory; ``image`` gives a page's image URL, relative to it (None: none)."""
+    mean = "–" if counts.mean_confidence is None else f"{counts.mean_confidence:.1f}"
     parts = [
         page_head(f"{name} – vnplan review", STYLE, SCRIPT),
         "<header>",
         f'<p><a href="{escape(index)}">All documents</a></p>' if index else "",
         f"<h1>{escape(name)}</h1>",
         f"<p>{escape(printable_path(document.source))} · {len(document.pages)} pages · "
-        f"{len(words)} words, mean confidence {mean} · {corrected} corrected · "
-        f"{doubted} doubted</p>",
+        f"{counts.words} words, mean confidence {mean} · {counts.corrected} corrected · "
+        f"{counts.doubted} doubted</p>",
         '<p class="legend"><span class="c">corrected</span><span class="d">doubted '
         f"(confidence under {LOW_CONFIDENCE:.0f})</span>"
         '<span class="j">not in the text (seal, signature)</span>Hover a marked word for '
@@ -185,9 +191,21 @@ def _html_pieces(
         "<main>",
     ]
     yield "".join(parts)
-    for page_index, (page, image) in enumerate(zip(document.pages, images, strict=True)):
-        yield _page_html(page, page_index, image)
+    for page_index, page in enumerate(document.pages):
+        yield _page_html(page, page_index, image(page))
     yield f"</main></div><script>{SCRIPT}</script></body></html>\n"
+
+
+def _counts(document: Document) -> WordCounts:
+    """The document's words at a glance: how many, their mean confidence, how many correction
+    changed and how many Tesseract doubted."""
+    words = text_words(document)
+    return WordCounts(
+        words=len(words),
+        mean_confidence=sum(w.confidence for w in words) / len(words) if words else None,
+        corrected=sum(word.corrected_from is not None for word in words),
+        doubted=sum(_doubted(word) for word in words),
+    )
 
 
 def text_words(document: Document) -> list[Word]:

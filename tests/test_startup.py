@@ -1,0 +1,89 @@
+"""Start-up: the command's own process imports what scheduling needs, not the workers' heavy
+modules; tasks name the workers' functions; Tesseract's errors are the project's own."""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from pipeline import ocr, tasks
+from pipeline.errors import MissingDependencyError
+from pipeline.pool import Task
+from pipeline.synth import render_pages
+
+# What the workers import in the forkserver and the parent must not: OCRmyPDF (0.3 s), and
+# pytesseract, which imports pandas as it loads; pandas itself, which only the batch's tables
+# need, at its end (the workers import what the `vnplan` script imports, as they start).
+WORKERS_ONLY = ("ocrmypdf", "pytesseract", "pipeline.pages", "pipeline.finish",
+                "pipeline.writers.pdf", "pandas")
+
+
+def _imported_by(statement: str) -> list[str]:
+    """Which of WORKERS_ONLY a fresh interpreter has imported after ``statement``."""
+    probe = (f"import sys; {statement}; "
+             f"print(' '.join(m for m in {WORKERS_ONLY!r} if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True)
+    return done.stdout.split()
+
+
+def test_the_command_and_the_batch_leave_the_page_work_to_the_workers() -> None:
+    assert _imported_by("import pipeline.cli") == []
+    assert _imported_by("import pipeline.api, pipeline.batch") == []
+    # the forkserver's preload: a worker reading detected lines never needs pytesseract
+    preloaded = _imported_by("import pipeline.pool, pipeline.pages, pipeline.finish")
+    assert "pipeline.finish" in preloaded
+    assert "pytesseract" not in preloaded and "pandas" not in preloaded
+
+
+def test_the_apis_page_functions_are_there_when_asked_for() -> None:
+    assert _imported_by("from pipeline.api import ocr_page") == ["pipeline.pages"]
+    assert _imported_by("from pipeline import restore_text; restore_text") == []
+    with pytest.raises(AttributeError):
+        import pipeline.api
+
+        pipeline.api.no_such_function  # noqa: B018
+
+
+@pytest.fixture(scope="module")
+def page_png(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A page of a plan's opening, rendered by our own generator."""
+    text = "ỦY BAN NHÂN DÂN\nXÃ AN PHÚ\n\nKẾ HOẠCH\nTrồng cây xanh năm 2024\n"
+    path = tmp_path_factory.mktemp("page") / "plan.png"
+    render_pages(text)[0].image.save(path, dpi=(300, 300))
+    return path
+
+
+def test_a_task_names_its_function_and_the_worker_runs_it(page_png: Path) -> None:
+    """Pickled, a page's task is its names and arguments, not the code; called, it reads."""
+    task = Task(f"{page_png.name}:1", "reading page 1", tasks.ocr_page_of,
+                (page_png, 1, tasks.OcrOptions(correct=False), None, False))
+    sent = pickle.dumps(task)
+    assert b"pipeline.pages" in sent and len(sent) < 1000
+    received = pickle.loads(sent)
+    outcome = received.function(*received.arguments)
+    assert isinstance(outcome, tasks.PageOutcome) and outcome.error is None
+    assert "KẾ HOẠCH" in outcome.page.text
+
+
+def test_a_language_tesseract_lacks_is_named_with_its_package() -> None:
+    assert {"vie", "eng"} <= ocr._languages()
+    with pytest.raises(MissingDependencyError, match="apt-get install tesseract-ocr-xyz"):
+        ocr.check_tesseract("vie+xyz")
+
+
+def test_tesseract_failing_on_a_page_fails_that_page(page_png: Path) -> None:
+    """Tesseract refusing its arguments (psm 14 does not exist) is the page's failure, told
+    in the page's outcome, not a crash of the worker."""
+    options = tasks.OcrOptions(layout="tesseract", psm=14)
+    outcome = tasks.ocr_page_of(page_png, 1, options, None, False)
+    assert outcome.page is None
+    assert outcome.error is not None and outcome.error.startswith("Tesseract failed on page 1")
+    with pytest.raises(ocr.TesseractFailed):
+        ocr.recognise(np.asarray(Image.open(page_png).convert("L")), psm=14)
