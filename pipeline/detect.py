@@ -232,16 +232,29 @@ def ink_covered(
 JUNK_CONFIDENCE = 40.0  # mean word confidence (0-100) under which a line is junk
 DOUBTFUL_CONFIDENCE = 70.0  # ... under which a line half of whose words do not read is junk
 READABLE_SHARE = 0.5
+# ... but a line in which Tesseract found this many Vietnamese syllables, making half its words
+# or more, is text however unsure it was: a blurred photo's lines read at low confidence, and
+# a seal's ring or a signature's stroke does not read as three syllables.
+TEXT_SYLLABLES = 3
 
 
 def flag_junk(lines: list[Line]) -> None:
     """Mark, in place, the lines that are marks read as text rather than text."""
     for line in lines:
         readable = sum(_readable(word.text) for word in line.words)
+        syllables = sum(is_syllable(word.text) for word in line.words)
         confidence = sum(word.confidence for word in line.words) / max(len(line.words), 1)
-        line.junk = readable == 0 or confidence < JUNK_CONFIDENCE or (
+        text = syllables >= TEXT_SYLLABLES and syllables >= READABLE_SHARE * len(line.words)
+        line.junk = not text and (readable == 0 or confidence < JUNK_CONFIDENCE or (
             readable < READABLE_SHARE * len(line.words) and confidence < DOUBTFUL_CONFIDENCE
-        )
+        ))
+
+
+def is_syllable(word: str) -> bool:
+    """A word of two letters or more, all letters once the punctuation at its edges goes, that
+    is a Vietnamese syllable."""
+    core = word.strip(".,;:!?()[]\"'-")
+    return len(core) >= 2 and core.isalpha() and is_valid_syllable(core.lower())
 
 
 def _readable(word: str) -> bool:

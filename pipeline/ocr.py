@@ -18,7 +18,7 @@ from functools import cache
 import cv2
 import numpy as np
 
-from pipeline.detect import LineRegion, ink_only
+from pipeline.detect import LineRegion, ink_only, is_syllable
 from pipeline.errors import MissingDependencyError
 from pipeline.models import Box, Line, Word
 
@@ -233,6 +233,12 @@ LINE_MARGIN = 0.5  # of a line's height: white around the crop, which Tesseract 
 # only (detect.ink_only: a grey seal or a stain across the letters is lighter than their
 # ink), and the reading Tesseract is surer of is kept.
 RETRY_CONFIDENCE = 60.0
+# Tesseract drops a row whose blobs look mostly like noise (textord_noise_rejrows). In line
+# mode the crop is the one row the detector found, so a line read empty is read again with
+# that filter off: Tesseract 5.5 drops whole blurred lines of small letters and leader dots
+# (a form's "Địa chỉ ......") that way. The reading is kept only when it holds NOISY_SYLLABLES
+# Vietnamese syllables: the filter is right about most pieces of a seal's ring.
+NOISY_SYLLABLES = 2
 
 
 def recognise_lines(
@@ -250,6 +256,10 @@ def recognise_lines(
     for index, region in enumerate(regions):
         crop, left, top = _line_crop(gray, region.box)
         words = _read_line(crop, left, top, lang, deadline, timeout)
+        if not words:
+            words = _read_line(crop, left, top, lang, deadline, timeout, noise_rows=True)
+            if sum(is_syllable(word.text) for word in words) < NOISY_SYLLABLES:
+                words = []
         if not words or any(word.confidence < RETRY_CONFIDENCE for word in words):
             again = _read_line(ink_only(crop), left, top, lang, deadline, timeout)
             if _mean_confidence(again) > _mean_confidence(words):
@@ -269,8 +279,10 @@ def _clipped(box: Box, width: int, height: int) -> Box:
 
 
 def _read_line(
-    crop: np.ndarray, left: int, top: int, lang: str, deadline: float | None, timeout: float
+    crop: np.ndarray, left: int, top: int, lang: str, deadline: float | None, timeout: float,
+    *, noise_rows: bool = False,
 ) -> list[Word]:
+    """The crop's words; ``noise_rows``: with Tesseract's filter of noise rows off."""
     api = _engine(lang)
     api.SetImageBytes(crop.tobytes(), crop.shape[1], crop.shape[0], 1, crop.shape[1])
     api.SetSourceResolution(300)
@@ -279,8 +291,12 @@ def _read_line(
         budget = int((deadline - time.monotonic()) * 1000)
         if budget <= 0:
             raise TesseractTimeout(f"Tesseract took over {timeout:g} s")
-    if not api.Recognize(timeout=budget) and budget:
-        raise TesseractTimeout(f"Tesseract took over {timeout:g} s")
+    api.SetVariable("textord_noise_rejrows", "0" if noise_rows else "1")
+    try:
+        if not api.Recognize(timeout=budget) and budget:
+            raise TesseractTimeout(f"Tesseract took over {timeout:g} s")
+    finally:
+        api.SetVariable("textord_noise_rejrows", "1")
     return _words(api, left, top)
 
 

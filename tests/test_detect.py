@@ -12,13 +12,14 @@ import cv2
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from PIL import Image, ImageDraw, ImageFont
 
 from pipeline import detect, ocr, preprocess, reading_order
 from pipeline.cli import main
 from pipeline.inputs import PageImage
 from pipeline.models import Box, Document, Line, Page, Word
 from pipeline.pages import OcrOptions, ocr_page
-from pipeline.synth import degrade, render_pages
+from pipeline.synth import degrade, font_path, render_pages
 from pipeline.writers.json import write_json
 from pipeline.writers.txt import write_txt
 from tests.conftest import PLAN_A
@@ -178,6 +179,37 @@ def test_marks_read_as_letters_are_junk() -> None:
     ]
     detect.flag_junk(lines)
     assert [line.junk for line in lines] == [False, False, False, True, True, True]
+
+
+def test_a_blurred_line_of_syllables_is_text_however_unsure() -> None:
+    lines = [
+        _line("Kính gặt Teá án thân dân Œ)......", 37),  # a blurred photo's line: 5 syllables
+        _line("Họ vàtc người bị Bật (Đ......", 35),
+        _line("| PA tttÂT ra 3c0010", 16),  # a seal's ring: two syllables of six words
+        _line("Kế hoạch", 25),  # two syllables are not enough to outweigh the doubt
+    ]
+    detect.flag_junk(lines)
+    assert [line.junk for line in lines] == [False, False, True, True]
+
+
+def test_a_small_form_line_of_leader_dots_is_read() -> None:
+    """A form's fill-in line rendered small and enlarged, as a phone photo's is after the
+    upscale step: Tesseract 5.5's noise filter drops the whole row, and the line is read
+    again without it."""
+    font = ImageFont.truetype(str(font_path("regular")), 11)
+    text = "Địa chỉ (9):...................................."
+    small = Image.new("L", (int(font.getlength(text)) + 22, 22), 255)
+    ImageDraw.Draw(small).text((11, 3), text, font=font, fill=0)
+    line = cv2.resize(np.asarray(small), None, fx=2.7, fy=2.7, interpolation=cv2.INTER_CUBIC)
+    page = np.full((400, line.shape[1] + 200), 255, np.uint8)
+    page[150 : 150 + line.shape[0], 100 : 100 + line.shape[1]] = cv2.GaussianBlur(line, (3, 3), 0)
+    ys, xs = np.nonzero(page < 128)
+    box = Box(int(xs.min()), int(ys.min()), int(np.ptp(xs)) + 1, int(np.ptp(ys)) + 1)
+    crop, left, top = ocr._line_crop(page, box)
+    assert ocr._read_line(crop, left, top, "vie", None, 0) == []  # dropped as a noise row
+    words = ocr._read_line(crop, left, top, "vie", None, 0, noise_rows=True)
+    assert "Địa" in " ".join(word.text for word in words)
+    assert "Địa" in ocr.recognise_lines(page, [detect.LineRegion(box, 0.95)])[0].text
 
 
 def test_junk_leaves_the_text_and_stays_in_the_json(tmp_path: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -372,3 +374,59 @@ def test_a_side_wholly_out_of_the_picture_is_the_frame() -> None:
     assert found is not None
     assert np.abs(found[:2] - true_corners[:2]).max() < 8
     assert found[2:, 1] == pytest.approx(1100, abs=2)
+
+
+def _band_tilts(gray: np.ndarray) -> list[float]:
+    """The best tilt of the top, middle and bottom thirds of the page's text, in degrees."""
+    ink = preprocess._small_ink(preprocess._reduce(gray))
+    rows = np.flatnonzero(ink.sum(axis=1))
+    edges = np.linspace(rows[0], rows[-1] + 1, 4).round().astype(int)
+    angles = np.round(np.arange(-6.0, 6.01, 0.25), 2)
+    return [preprocess._best_angle(np.ascontiguousarray(ink[a:b]), angles)[0]
+            for a, b in zip(edges[:-1], edges[1:], strict=True)]
+
+
+def test_lines_converging_in_a_slanted_photo_are_levelled() -> None:
+    """A page photographed from its left side: its lines converge to the right, those at the
+    top falling and those at the bottom rising. Deskew levels them all, and its homography is
+    in the transform: the page's ink, taken back through it, is ink of the photo."""
+    sample = Path(__file__).parents[1] / "samples" / "kh-xa-cam-binh-nong-thon-moi.txt"
+    page = np.asarray(render_pages(sample.read_text(encoding="utf-8"))[1].image.convert("L"))
+    height, width = page.shape
+    source = np.array([[0, 0], [width, 0], [width, height], [0, height]], np.float32)
+    slanted = np.array([[0, 0], [width, 0.05 * height], [width, 0.95 * height], [0, height]],
+                       np.float32)
+    photo = cv2.warpPerspective(page, cv2.getPerspectiveTransform(source, slanted),
+                                (width, height), borderValue=255)
+    assert np.ptp(_band_tilts(photo)) > 3  # a page of body text, its lines converging
+    cleaned = clean_page(photo, steps=("deskew",))
+    assert np.ptp(_band_tilts(cleaned.pixels)) <= 0.75
+    ys, xs = np.nonzero(cv2.erode((cleaned.pixels < 60).astype(np.uint8), np.ones((3, 3))))
+    back = np.linalg.inv(cleaned.transform) @ np.stack([xs + 0.5, ys + 0.5, np.ones(len(xs))])
+    columns = np.floor(back[0] / back[2]).astype(int).clip(0, width - 1)
+    rows = np.floor(back[1] / back[2]).astype(int).clip(0, height - 1)
+    assert (photo[rows, columns] < 128).mean() > 0.9
+
+
+def test_a_level_page_is_not_warped() -> None:
+    page = np.asarray(render_pages(PLAN_A)[0].image.convert("L"))
+    cleaned = clean_page(page, steps=("deskew",))
+    assert cleaned.pixels.shape == page.shape
+    assert np.array_equal(cleaned.transform, np.eye(3))
+
+
+def test_a_page_leaning_like_italics_is_set_upright() -> None:
+    """A sheet photographed from below its middle: every letter leans the same way. Deskew
+    shears its strokes upright; a level page's upright letters are left alone."""
+    page = np.asarray(render_pages(PLAN_A)[0].image.convert("L"))
+    height, width = page.shape
+    lean = np.tan(np.radians(10.0))  # tops to the right, as italics
+    matrix = np.float32([[1, -lean, lean * height], [0, 1, 0]])
+    leaning = cv2.warpAffine(page, matrix, (width + int(lean * height), height),
+                             borderValue=255)
+    ink = preprocess._small_ink(preprocess._reduce(leaning))
+    assert preprocess._slant(ink) == pytest.approx(10.0, abs=1.0)
+    cleaned = clean_page(leaning, steps=("deskew",))
+    assert preprocess._slant(preprocess._small_ink(preprocess._reduce(cleaned.pixels))) == 0.0
+    assert cleaned.pixels.shape[1] > leaning.shape[1]  # the canvas grew to hold the shear
+    assert preprocess._slant(preprocess._small_ink(preprocess._reduce(page))) == 0.0
