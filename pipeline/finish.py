@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import json
 import resource
-from array import array
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
-from pipeline.correct import LOW_CONFIDENCE, recorrect_page
+from pipeline.correct import recorrect_page
 from pipeline.errors import InputError, OutputError
 from pipeline.manifest import PageStore
 from pipeline.models import Box, Document, Line, Page, Word, WordCounts
@@ -22,6 +21,7 @@ from pipeline.pages import hold_to_one_thread
 from pipeline.parse import parse_plan
 from pipeline.tasks import DocumentWork, Written
 from pipeline.writers import write_document_outputs
+from pipeline.writers.html import word_counts
 from pipeline.writers.pdf import write_pdf
 
 
@@ -109,26 +109,20 @@ def _pages(work: DocumentWork) -> tuple[_StoredPages, Document, WordCounts, list
     store = PageStore(work.out_dir)
     positions: list[int] = []
     outline: list[Page] = []
-    confidences = array("d")  # of the text's words, in order: summed as report.word_counts does
-    corrected = doubted = 0
     errors = []
-    for position in sorted({*work.given, *work.kept}):
-        try:
-            page = _page(work, store, position)
-        except InputError as error:
-            errors.append(error.reason)
-            continue
-        positions.append(position)
-        outline.append(_outline(page))
-        for line in page.lines:
-            if not line.junk:
-                for word in line.words:
-                    confidences.append(word.confidence)
-                    corrected += word.corrected_from is not None
-                    doubted += word.confidence < LOW_CONFIDENCE
-    counts = WordCounts(len(confidences),
-                        sum(confidences) / len(confidences) if confidences else None,
-                        corrected, doubted)
+
+    def readable() -> Iterator[Page]:
+        for position in sorted({*work.given, *work.kept}):
+            try:
+                page = _page(work, store, position)
+            except InputError as error:
+                errors.append(error.reason)
+                continue
+            positions.append(position)
+            outline.append(_outline(page))
+            yield page
+
+    counts = word_counts(readable())
     return _StoredPages(work, positions), Document(work.source, outline), counts, errors
 
 

@@ -27,7 +27,13 @@ from pipeline.manifest import MANIFEST_NAME, Entry, Manifest
 from pipeline.models import Document, WordCounts
 from pipeline.provenance import field_provenance
 from pipeline.writers import INDEX_NAME, index_link, review_page_name
-from pipeline.writers.html import GENERATOR, IMAGES_SUFFIX, page_head, text_words, write_html
+from pipeline.writers.html import (
+    GENERATOR,
+    IMAGES_SUFFIX,
+    page_head,
+    word_counts,
+    write_html,
+)
 from pipeline.writers.json import StoredDocument, read_json
 
 COLUMNS = (  # header, kind: "number" columns sort numerically
@@ -141,7 +147,7 @@ def _row(entry: Entry, out_dir: Path, manifest: Manifest, rebuild: bool, report:
         reason = getattr(error, "strerror", None) or error
         row.notes = "; ".join(filter(None, [row.notes, f"{record.name} cannot be read ({reason})"]))
         return row
-    _count(row, entry.counts or word_counts(stored.document))
+    _count(row, entry.counts or word_counts(stored.document.pages))
     row.fields = row.fields or stored.fields or {}
     if rebuild or not page.is_file():
         if not _ours(page):
@@ -151,18 +157,6 @@ def _row(entry: Entry, out_dir: Path, manifest: Manifest, rebuild: bool, report:
         report.pages_written += 1
     row.link = quote(review_page_name(entry.stem))
     return row
-
-
-def word_counts(document: Document) -> WordCounts:
-    """The counts of a document's row: its words, their mean confidence, how many correction
-    changed and how many Tesseract doubted."""
-    words = text_words(document)
-    return WordCounts(
-        words=len(words),
-        mean_confidence=sum(w.confidence for w in words) / len(words) if words else None,
-        corrected=sum(w.corrected_from is not None for w in words),
-        doubted=sum(w.confidence < LOW_CONFIDENCE for w in words),
-    )
 
 
 def _count(row: Row, counts: WordCounts) -> None:

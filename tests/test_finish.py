@@ -20,9 +20,9 @@ from pipeline.models import Document, Page
 from pipeline.pages import ocr_page
 from pipeline.parse import parse_plan
 from pipeline.preview import preview_jpeg
-from pipeline.report import word_counts
 from pipeline.tasks import DocumentWork
 from pipeline.writers import write_document_outputs
+from pipeline.writers.html import word_counts
 from pipeline.writers.pdf import write_pdf
 
 SETTINGS = json.dumps({"lang": "vie", "parse": True, "output_type": "none"}, sort_keys=True)
@@ -88,7 +88,7 @@ def test_outputs_from_the_store_are_those_of_the_pages_in_memory(
                            previews={n: preview for n in range(1, PAGES + 1, 2)})
 
     assert written.fields == fields
-    assert written.counts == word_counts(document)
+    assert written.counts == word_counts(document.pages)
     expected, actual = _files(held), _files(streamed)
     assert sorted(actual) == sorted(expected)
     assert "plan.pages/page-2.jpg" in actual  # made from the scan: it was kept without one

@@ -32,8 +32,8 @@ from pipeline.models import Box, Document, Line, Page, Word
 from pipeline.pages import ocr_page_of
 from pipeline.preview import preview_of_file
 from pipeline.provenance import Span, field_provenance
-from pipeline.report import word_counts, write_report
-from pipeline.writers.html import GENERATOR
+from pipeline.report import write_report
+from pipeline.writers.html import GENERATOR, word_counts
 from pipeline.writers.json import read_json
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -202,7 +202,7 @@ def test_the_index_counts_words_without_reading_the_pages_back(
         entries = [entry for entry in manifest.entries() if entry.counts is not None]
     assert len(entries) == 3  # every document with words; the unreadable image has none
     for entry in entries:  # what the workers recorded is what the JSON holds
-        assert entry.counts == word_counts(read_json(out / f"{entry.stem}.json").document)
+        assert entry.counts == word_counts(read_json(out / f"{entry.stem}.json").document.pages)
         assert entry.counts.words > 50
     index = (out / "index.html").read_bytes()
     for entry in entries:  # were it read, the index would say so

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from html import escape
 from pathlib import Path
@@ -125,7 +126,7 @@ def write_html(
     images: list[Path] = []
     pieces = _html_pieces(
         document, fields=fields, provenance=provenance, name=name or document.source.name,
-        index=index, counts=counts if counts is not None else _counts(document),
+        index=index, counts=counts if counts is not None else word_counts(document.pages),
         image=lambda page: _page_image(document, page, folder, keep_images,
                                        previews if previews is not None else {}, images),
     )
@@ -196,16 +197,21 @@ def _html_pieces(
     yield f"</main></div><script>{SCRIPT}</script></body></html>\n"
 
 
-def _counts(document: Document) -> WordCounts:
-    """The document's words at a glance: how many, their mean confidence, how many correction
-    changed and how many Tesseract doubted."""
-    words = text_words(document)
-    return WordCounts(
-        words=len(words),
-        mean_confidence=sum(w.confidence for w in words) / len(words) if words else None,
-        corrected=sum(word.corrected_from is not None for word in words),
-        doubted=sum(_doubted(word) for word in words),
-    )
+def word_counts(pages: Iterable[Page]) -> WordCounts:
+    """The document's words at a glance (its review page, its row of the batch index): how
+    many, their mean confidence, how many correction changed and how many Tesseract doubted;
+    one pass, so pages read one at a time are counted without being held."""
+    confidences = array("d")  # of the text's words, in order
+    corrected = doubted = 0
+    for page in pages:
+        for line in page.lines:
+            if not line.junk:  # as text_words
+                for word in line.words:
+                    confidences.append(word.confidence)
+                    corrected += word.corrected_from is not None
+                    doubted += _doubted(word)
+    mean = sum(confidences) / len(confidences) if confidences else None
+    return WordCounts(len(confidences), mean, corrected, doubted)
 
 
 def text_words(document: Document) -> list[Word]:
