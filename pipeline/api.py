@@ -21,13 +21,12 @@ from pipeline.export import prepare_output_dir
 from pipeline.inputs import discover
 from pipeline.manifest import MANIFEST_NAME, Manifest
 from pipeline.models import Document
-from pipeline.parse import parse_plan
-from pipeline.restore import restore_text
 from pipeline.tasks import OcrOptions
-from pipeline.writers.json import read_json
 
 if TYPE_CHECKING:
     from pipeline.pages import ocr_document, ocr_page
+    from pipeline.parse import parse_plan
+    from pipeline.restore import restore_text
 
 __all__ = [
     "BatchOptions", "DocumentSpec", "OcrOptions", "ProgressCallback", "available_cores",
@@ -37,19 +36,30 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    """``ocr_document`` and ``ocr_page``, imported on first use: they bring the page's whole
-    work (OpenCV, the line detector, Tesseract), which ``run_batch``'s process, and so the
-    ``vnplan`` command, leaves to its workers."""
+    """``ocr_document`` and ``ocr_page``, ``parse_plan`` and ``restore_text``, imported on
+    first use: they bring the page's whole work (OpenCV, the line detector, Tesseract), the
+    parser and the correction's models (NumPy), which ``run_batch``'s process, and so the
+    ``vnplan`` command, leaves to its workers or needs only at its end."""
     if name in ("ocr_document", "ocr_page"):
         from pipeline import pages
 
         return getattr(pages, name)
+    if name == "parse_plan":
+        from pipeline.parse import parse_plan
+
+        return parse_plan
+    if name == "restore_text":
+        from pipeline.restore import restore_text
+
+        return restore_text
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def run_documents(out_dir: Path) -> list[Document]:
     """The documents a batch wrote into ``out_dir``, read back from their JSON (done ones, and
     the pages written of failed ones); InputError when it is not a batch's output folder."""
+    from pipeline.writers.json import read_json  # the writers bring the review page's OpenCV
+
     if not (out_dir / MANIFEST_NAME).is_file():
         raise InputError(out_dir, f"no {MANIFEST_NAME}: not the output folder of a vnplan batch")
     documents = []

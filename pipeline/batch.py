@@ -25,6 +25,7 @@ adapts afresh, and redoes every document.
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import json
 import os
@@ -39,7 +40,6 @@ from functools import partial
 from pathlib import Path
 from typing import Protocol
 
-from pipeline import ocr
 from pipeline.documents import DocumentSpec, find_documents
 from pipeline.errors import (
     ClusterError,
@@ -50,10 +50,10 @@ from pipeline.errors import (
 )
 from pipeline.export import output_dir_lock, prepare_output_dir, remove_stale_temporaries
 from pipeline.inputs import missing_pdf_pages
+from pipeline.installed import check_tesseract
 from pipeline.manifest import Entry, FileFacts, Known, Manifest, PageStore, content_sha256
 from pipeline.models import BatchResult, Document, DocumentResult, Failure, Page, WordCounts
-from pipeline.pool import Outcome, Task, local_pool, remove_abandoned_temp_dirs
-from pipeline.report import write_report
+from pipeline.pool import LocalPool, Outcome, Task, local_pool, remove_abandoned_temp_dirs
 from pipeline.selection import PageSelection
 from pipeline.tables import write_tables
 from pipeline.tasks import (
@@ -65,7 +65,6 @@ from pipeline.tasks import (
     ocr_page_of,
     write_document,
 )
-from pipeline.writers import OUTPUT_SUFFIXES
 
 
 def available_cores() -> int:
@@ -135,22 +134,33 @@ def run_batch(
         raise ValueError("adapt corrects with a model of its own: not with raw, no correct "
                          "or a model (lm) given")
     started = time.perf_counter()
-    documents, problems = find_documents(inputs, batch.group, skip=out_dir)
-    result = BatchResult(failures=[Failure(p.path, p.reason) for p in problems])
-    prepare_output_dir(out_dir)
-    with output_dir_lock(out_dir):
-        remove_stale_temporaries(out_dir)
-        remove_abandoned_temp_dirs(tempfile.gettempdir())  # of runs killed before now
-        _run(documents, out_dir, options, batch, on_progress, result)
+    with _local_workers(batch) as local:  # first: its forkserver imports while this plans
+        documents, problems = find_documents(inputs, batch.group, skip=out_dir)
+        result = BatchResult(failures=[Failure(p.path, p.reason) for p in problems])
+        prepare_output_dir(out_dir)
+        with output_dir_lock(out_dir):
+            remove_stale_temporaries(out_dir)
+            remove_abandoned_temp_dirs(tempfile.gettempdir())  # of runs killed before now
+            _run(documents, out_dir, options, batch, on_progress, result, local)
     result.seconds = time.perf_counter() - started
     return result
 
 
+def _import_the_end(parse: bool) -> None:
+    """Import what the parent needs only at the end of the batch: the report's modules (OpenCV
+    and NumPy, lxml, rapidfuzz) and the tables' pandas, half a second of CPU. Called as the
+    local workers' forkserver imports theirs, on the core the parent otherwise leaves idle,
+    rather than at the end, where nothing else runs."""
+    for name in ("pipeline.report", *(("pandas",) if parse else ())):
+        importlib.import_module(name)
+
+
 def _run(
     documents: list[DocumentSpec], out_dir: Path, options: OcrOptions, batch: BatchOptions,
-    on_progress: ProgressCallback | None, result: BatchResult,
+    on_progress: ProgressCallback | None, result: BatchResult, local: LocalPool | None,
 ) -> None:
-    """The batch proper, with the output folder held."""
+    """The batch proper, with the output folder held; ``local``: the local workers (None: the
+    scheduler's)."""
     model = (out_dir / ADAPTED_MODEL).absolute()  # absolute: workers may run elsewhere
     adapted = _folder_model(model) if batch.adapt else None
     settings = _settings(options, batch.parse, batch.output_type, adapted)
@@ -169,7 +179,9 @@ def _run(
         working = [job for job in jobs if job.todo or job.kept]
         if working:
             if any(job.todo for job in working):
-                ocr.check_tesseract(options.lang)
+                check_tesseract(options.lang)
+            if local is not None:
+                _import_the_end(batch.parse)
             context = _Context(out_dir, settings, batch.parse, batch.output_type,
                                keep_all=batch.adapt, lang=options.lang)
             learn = None
@@ -183,7 +195,7 @@ def _run(
                     return replace(context, model=model, settings=_settings(
                         options, batch.parse, batch.output_type, digest))
             claim = partial(_claim, manifest=manifest)
-            with _workers(batch) as pool:
+            with _workers(batch, local) as pool:
                 for job, written, job_settings in _process(working, pool, options, context,
                                                            claim, result, on_progress, learn):
                     record(job, written, job_settings)
@@ -191,6 +203,8 @@ def _run(
         store.keep_only((e.sha256, e.settings) for e in manifest.entries() if e.status == "failed")
         if batch.parse:
             _write_tables(manifest, out_dir)
+    from pipeline.report import write_report  # imported already, if there were workers
+
     write_report(out_dir)  # from the outputs and the manifest, as `vnplan report` does
 
 
@@ -361,6 +375,8 @@ def _new_stem(
     """The document's id, or the first free ``-2``, ``-3``...; the id of a document this one
     replaces (a series that gained a page) is its own to take. An id whose output names are
     files the manifest does not know (the user's own ``report.txt``) is not free."""
+    from pipeline.writers import OUTPUT_SUFFIXES  # the writers bring the report's OpenCV
+
     for entry in replaces:
         if entry.stem.casefold() == document_id.casefold():
             return entry.stem
@@ -406,12 +422,26 @@ class _Pool(Protocol):
 
 
 @contextmanager
-def _workers(batch: BatchOptions) -> Iterator[_Pool]:
+def _local_workers(batch: BatchOptions) -> Iterator[LocalPool | None]:
+    """The local pool (None with a scheduler), entered before the batch is planned: its
+    forkserver imports the workers' modules, a second or so, meanwhile."""
     if batch.scheduler:
-        yield from _dask_workers(batch.scheduler)
+        yield None
     else:
         with local_pool(batch.jobs) as pool:
             yield pool
+
+
+@contextmanager
+def _workers(batch: BatchOptions, local: LocalPool | None) -> Iterator[_Pool]:
+    """The workers, for the documents' pages and outputs: ``local``, whose workers leave once
+    they are done (before the tables and the report), or the scheduler's."""
+    if local is None:
+        assert batch.scheduler is not None
+        yield from _dask_workers(batch.scheduler)
+    else:
+        yield local
+        local.close()
 
 
 class _FuturesPool:
@@ -499,17 +529,17 @@ def _process(
     on_progress: ProgressCallback | None,
     learn: Callable[[list[_Job]], _Context] | None = None,
 ) -> Iterator[tuple[_Job, Written, str]]:
-    """Submit pages in document order, a few per worker ahead, and each document, once all its
-    pages are in, ahead of every page still waiting (so documents complete and are saved early
-    and what waits stays bounded); yield each document with what its worker wrote and the
-    settings it was written with.
+    """Submit pages (in ``_reading_order``), a few per worker ahead, and each document, once
+    all its pages are in, ahead of every page still waiting (so documents complete and are
+    saved early and what waits stays bounded); yield each document with what its worker wrote
+    and the settings it was written with.
 
     The pages of a document of several are kept in the page store by the workers that read
     them; a one-page document's page comes back and goes out again with its document.
 
     ``learn`` (--adapt): documents wait until every page is read; then ``learn`` is given
     them, in document order, and gives the context they are written in."""
-    tasks = [(job, position) for job in jobs for position in job.todo]
+    tasks = _reading_order(jobs, pool.slots)
     held: set[int] = set()  # documents read, waiting for learn
     waiting = {id(job): len(job.todo) for job in jobs}  # pages still to come, per document
     ahead = 2 * pool.slots  # every worker has its next page waiting
@@ -570,6 +600,27 @@ def _process(
                     finish(job)
                 else:  # every page failed: nothing to write
                     yield job, Written([], None, []), context.settings
+
+
+def _reading_order(jobs: list[_Job], slots: int) -> list[tuple[_Job, int]]:
+    """The pages to read, (document, position), in the order they go to the workers.
+
+    Documents with the most pages to read go first, so that the outputs of a long one are
+    written while other pages are read, not at the end with the other workers idle. The pages
+    of the last ``slots`` documents are interleaved, aligned on their last pages: they are read
+    side by side and end together, and so are their outputs, written at once by as many
+    workers, rather than one after another while the others wait. Outputs do not depend on
+    this order (the report and the tables sort theirs)."""
+    order = sorted((job for job in jobs if job.todo), key=lambda job: -len(job.todo))
+    head, tail = order[:-slots], order[-slots:]
+    tasks = [(job, position) for job in head for position in job.todo]
+    longest = max((len(job.todo) for job in tail), default=0)
+    for step in range(longest):
+        for job in tail:
+            index = step - (longest - len(job.todo))  # the shorter ones start later
+            if index >= 0:
+                tasks.append((job, job.todo[index]))
+    return tasks
 
 
 def _receive_page(job: _Job, position: int, outcome: Outcome, result: BatchResult) -> None:

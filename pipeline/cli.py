@@ -1,45 +1,29 @@
-"""The ``vnplan`` command: a thin layer over :mod:`pipeline.api`."""
+"""The ``vnplan`` command: a thin layer over :mod:`pipeline.api`.
+
+Light to import: ``vnplan run`` is the batch's parent, which only plans and schedules, so it
+starts its workers' forkserver a fifth of a second after it starts; the commands that need
+NumPy, OpenCV or the correction's models (``restore``, ``lm``, ``channel``, ``synth``, ``parse``,
+``report``) import them when they are run.
+"""
 
 from __future__ import annotations
 
+import atexit
+import gc
+import importlib
 import math
 import signal
 import sys
 import time
-import zipfile
 from pathlib import Path
 
 import click
 
 from pipeline import __version__, api
 from pipeline.documents import GROUPINGS
-from pipeline.errors import (
-    ExitCode,
-    InputError,
-    MissingDependencyError,
-    OutputError,
-    VnplanError,
-)
-from pipeline.export import atomic_write_text
-from pipeline.inputs import read_text
+from pipeline.errors import ExitCode, VnplanError
 from pipeline.models import BatchResult
-from pipeline.parse.commands import parse_command
-from pipeline.preprocess import STEPS
-from pipeline.report import rebuild_report
-from pipeline.restore import (
-    MODES,
-    LanguageModel,
-    ModelMissingError,
-    candidate_index,
-    load_language_model,
-    restore_text,
-)
-from pipeline.restore.adapt import adapt, confident_lines, ocr_lines
-from pipeline.restore.build import DEFAULT_MODEL_PATH, DICTIONARIES, BuildConfig, build_default
-from pipeline.restore.channel import DEFAULT_CHANNEL_PATH
-from pipeline.restore.channel_build import build_channels
 from pipeline.selection import parse_pages
-from pipeline.synth import LEVELS, write_pdf, write_scans
 from pipeline.tasks import LAYOUTS, OUTPUT_TYPES
 
 INPUTS = click.argument(
@@ -71,9 +55,8 @@ def ocr_options(function):
                          help="Plain Tesseract: no cleanup and no correction."),
             click.option("--no-correct", is_flag=True,
                          help="Keep Tesseract's words (no post-OCR correction)."),
-            click.option("--steps", callback=_parse_steps,
-                         help="Comma-separated cleanup steps to run (default all: "
-                              + ",".join(STEPS) + ")."),
+            click.option("--steps", callback=_parse_steps, cls=_StepsOption,
+                         help="Comma-separated cleanup steps to run (default all: {steps})."),
             click.option("--debug-dir", type=click.Path(file_okay=False, path_type=Path),
                          help="Write each cleanup step's image here, to see what it did."),
             click.option("--lm", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -93,9 +76,26 @@ def ocr_options(function):
     return function
 
 
+class _StepsOption(click.Option):
+    """``--steps``, whose help names the cleanup steps: read from :mod:`pipeline.preprocess`
+    (OpenCV) when the help is shown, not when the command starts."""
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        from pipeline.preprocess import STEPS
+
+        help_text = self.help
+        self.help = (help_text or "").format(steps=",".join(STEPS))
+        try:
+            return super().get_help_record(ctx)
+        finally:
+            self.help = help_text
+
+
 def _parse_steps(ctx: click.Context, param: click.Parameter, value: str | None):
     if value is None:
         return None
+    from pipeline.preprocess import STEPS
+
     steps = tuple(step.strip() for step in value.split(",") if step.strip())
     unknown = [step for step in steps if step not in STEPS]
     if unknown:
@@ -131,8 +131,28 @@ def _ocr_settings(settings: dict) -> api.OcrOptions:
     )
 
 
+# Commands defined elsewhere, imported when run or listed (--help): (module, attribute).
+LAZY_COMMANDS = {
+    "channel": ("pipeline.commands", "channel_group"),
+    "lm": ("pipeline.commands", "lm_group"),
+    "parse": ("pipeline.parse.commands", "parse_command"),
+    "restore": ("pipeline.commands", "restore_command"),
+    "synth": ("pipeline.commands", "synth_command"),
+}
+
+
 class VnplanGroup(click.Group):
-    """Turns the project's errors into one line on stderr and the documented exit code."""
+    """Turns the project's errors into one line on stderr and the documented exit code; the
+    commands of LAZY_COMMANDS are imported when asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LAZY_COMMANDS and cmd_name not in self.commands:
+            module, attribute = LAZY_COMMANDS[cmd_name]
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -226,6 +246,11 @@ def _run(inputs: tuple[Path, ...], out_dir: Path, settings: dict, *, parse: bool
         group=settings.pop("group"), adapt=settings.pop("adapt", False),
     )
     options = _ocr_settings(settings)
+    # The command ends with the batch: the interpreter's last garbage collection, as it exits,
+    # would go through every object of the packages the batch imported (pandas, OpenCV),
+    # 60-80 ms of CPU after the work is done, to free what the exit frees anyway.
+    atexit.unregister(gc.freeze)  # once, however many batches the process runs
+    atexit.register(gc.freeze)
     previous = signal.signal(signal.SIGTERM, _interrupt)  # a kill is handled like Ctrl-C
     try:
         with _ProgressBar() as progress:
@@ -299,6 +324,8 @@ def report_command(out_dir: Path) -> None:
     the lines they were read from), with reduced page images in OUT/<name>.pages/, made from
     the scans while they can still be read. Static files: open index.html in any browser.
     """
+    from pipeline.report import rebuild_report
+
     report = rebuild_report(out_dir)
     for note in report.notes:
         click.echo(f"vnplan: warning: {note}", err=True)
@@ -306,196 +333,3 @@ def report_command(out_dir: Path) -> None:
     where = report.index or "no index"
     click.echo(f"{where}: {len(report.rows)} documents ({failed} failed), "
                f"{report.pages_written} review pages written", err=True)
-
-
-@main.command("synth")
-@click.argument(
-    "texts", nargs=-1, required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-)
-@OUTPUT_DIR
-@click.option("--level", type=click.Choice(LEVELS), default="scan", show_default=True,
-              help="How worn the pages look.")
-@click.option("--seed", default=0, show_default=True, help="Seed of the degradation.")
-@click.option("--format", "file_format", type=click.Choice(["png", "pdf"]), default="png",
-              show_default=True,
-              help="png: one image per page; pdf: one multi-page PDF per text, seal in red.")
-def synth_command(texts, out_dir, level, seed, file_format) -> None:
-    """Render document texts into scan-like pages.
-
-    TEXTS are written as blocks separated by blank lines (header left, header right, title,
-    body..., recipients, signature) or as plain lines, the way documents are typed out. PNG:
-    <name>-pN.png and its true text <name>-pN.gt.txt; PDF: <name>.pdf and <name>.gt.txt, the
-    true text of its pages separated by form feeds.
-    """
-    for text in texts:
-        if file_format == "pdf":
-            pdf = write_pdf(text.read_text(encoding="utf-8"), out_dir / f"{text.stem}.pdf",
-                            level=level, seed=seed)
-            click.echo(str(pdf))
-            continue
-        for page in write_scans(text, out_dir, seed=seed, level=level):
-            click.echo(str(page))
-
-MAX_TEXT_BYTES = 200_000_000  # `restore` holds the text in memory: /dev/zero must not fill it
-
-MODEL_OPTION = click.option(
-    "--lm", "model", type=click.Path(dir_okay=False, path_type=Path), default=None,
-    help=f"Syllable language model (default: {DEFAULT_MODEL_PATH.name} from `vnplan lm build`).",
-)
-
-
-def _write_text(target: str, text: str) -> None:
-    if target == "-":
-        sys.stdout.flush()
-        sys.stdout.buffer.write(text.encode("utf-8"))  # UTF-8 whatever the locale says
-        sys.stdout.buffer.flush()
-        return
-    try:
-        atomic_write_text(Path(target), text)
-    except OSError as error:
-        raise OutputError(f"{target}: {error.strerror or error}") from error
-
-
-@main.command("restore")
-@click.argument("source", default="-", metavar="[INPUT|-]")
-@click.option("-o", "--output", default="-", metavar="OUTPUT|-",
-              help="Where to write (default: stdout).")
-@MODEL_OPTION
-@click.option("--mode", type=click.Choice(["auto", *MODES]), default="auto", show_default=True,
-              help="auto: decide per line; clean: leave as is; stripped: restore marks; "
-                   "ocr: repair OCR damage.")
-def restore_command(source: str, output: str, model: Path | None, mode: str) -> None:
-    """Correct Vietnamese text: put the diacritics back, repair OCR damage.
-
-    Reads UTF-8 text from INPUT (or stdin) and writes the corrected text. Each line
-    is taken as clean (left as it is), typed without marks (marks restored) or
-    OCR-damaged (repaired, e.g. English-model OCR: "ctia" → "của"); stamp or
-    signature junk passes through. Line breaks, punctuation, numbers, case,
-    abbreviations, document symbols and URLs are kept.
-    """
-    if source != "-" and output != "-" and Path(source).resolve() == Path(output).resolve():
-        raise click.UsageError("OUTPUT must differ from INPUT (the input is never overwritten)")
-    text = read_text(source, MAX_TEXT_BYTES)
-    lm = _load_model(model)
-    try:
-        restored = restore_text(text, lm, mode)
-    except ModelMissingError as error:
-        raise MissingDependencyError(str(error)) from error
-    _write_text(output, restored)
-
-
-def _load_model(model: Path | None) -> LanguageModel:
-    """The syllable model at ``model`` (None: the shipped one), or the error to tell."""
-    try:
-        return load_language_model(model)
-    except ModelMissingError as error:
-        raise MissingDependencyError(str(error)) from error
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
-        raise InputError(
-            model or DEFAULT_MODEL_PATH,
-            f"not a usable syllable language model ({error}); rebuild it with `vnplan lm build`",
-        ) from error
-
-
-@main.group("lm")
-def lm_group() -> None:
-    """Build or adapt the syllable language model used by `vnplan restore`."""
-
-
-@lm_group.command("build")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              default=DEFAULT_MODEL_PATH, show_default=True, help="Where to save the model.")
-def lm_build_command(output: Path) -> None:
-    """Build the model from the installed sources and dictionaries/ (takes seconds)."""
-    _build(output, None)
-
-
-@lm_group.command("train")
-@click.option("--corpus", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Folder of your own correctly accented .txt documents.")
-@click.option("--from-run", "run_dir",
-              type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Output folder of a `vnplan run`: learn from the lines its OCR was sure of.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to save the adapted model (with --from-run: RUN/lm.npz by default).")
-def lm_train_command(corpus: Path | None, run_dir: Path | None, output: Path | None) -> None:
-    """Adapt the model to your documents: the base sources plus CORPUS weighted up, or plus
-    the confidently read lines of a batch at the weight that restores its held-out lines
-    best. Use the model with `--lm` on `restore`, `ocr` and `run`."""
-    if (corpus is None) == (run_dir is None):
-        raise click.UsageError("give one of --corpus DIR and --from-run OUT")
-    if corpus is not None:
-        if output is None:
-            raise click.UsageError("--corpus needs -o MODEL")
-        if not any(corpus.rglob("*.txt")):
-            raise click.UsageError(f"no .txt files under {corpus}")
-        _build(output, corpus)
-        return
-    assert run_dir is not None
-    output = output or run_dir / "lm.npz"
-    start = time.perf_counter()
-    documents = api.run_documents(run_dir)
-    known = candidate_index(_load_model(None)).abbreviation_known
-    lines = confident_lines(ocr_lines(documents), known)
-    try:
-        adapted = adapt(lines)
-    except ValueError as error:
-        raise InputError(run_dir, f"cannot adapt the model: {error}") from error
-    try:
-        adapted.model.save(output)
-    except OSError as error:
-        raise OutputError(f"{output}: {error.strerror or error}") from error
-    click.echo(
-        f"{output}: adapted to {adapted.taught} confident lines of {len(documents)} documents, "
-        f"weight {adapted.weight}; held-out lines restored {adapted.accuracy[0]:.4f} by the "
-        f"base model, {adapted.accuracy[adapted.weight]:.4f} by this one "
-        f"({time.perf_counter() - start:.1f} s)",
-        err=True,
-    )
-
-
-def _build(output: Path, corpus: Path | None) -> None:
-    start = time.perf_counter()
-    if not DICTIONARIES.is_dir():
-        click.echo(f"vnplan: warning: {DICTIONARIES} not found (installed from a wheel?): this "
-                   "model lacks the project's lexicon and plans, which the shipped one has",
-                   err=True)
-    try:
-        model = build_default(BuildConfig(), extra_corpus=corpus, output=output)
-    except OSError as error:
-        raise OutputError(f"{output}: {error.strerror or error}") from error
-    sizes = ", ".join(f"{len(t.keys)} {k}-grams" for k, t in enumerate(model.tables, start=2))
-    click.echo(
-        f"{output}: {len(model.vocab)} syllables, {sizes} "
-        f"({time.perf_counter() - start:.1f} s)",
-        err=True,
-    )
-
-
-@main.group("channel")
-def channel_group() -> None:
-    """Build the OCR channel model used to repair OCR-damaged text."""
-
-
-@channel_group.command("build")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              default=DEFAULT_CHANNEL_PATH, show_default=True, help="Where to save the model.")
-@click.option("--work", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("out/channel-renders"), show_default=True,
-              help="Cache of the rendered pages and their OCR (re-used by later builds).")
-@click.option("--workers", default=2, show_default=True, help="Tesseract processes at once.")
-def channel_build_command(output: Path, work: Path, workers: int) -> None:
-    """Render dictionaries/corpus and samples/ texts, OCR them with Tesseract (eng, vie) and
-    count how each syllable and character was read (a few minutes on 2 cores)."""
-    start = time.perf_counter()
-    try:
-        channels = build_channels(work, output, workers)
-    except OSError as error:
-        raise OutputError(f"{output}: {error.strerror or error}") from error
-    sizes = ", ".join(f"{lang}: {len(model.syllables)} syllables"
-                      for lang, model in channels.items())
-    click.echo(f"{output}: {sizes} ({time.perf_counter() - start:.1f} s)", err=True)
-
-
-main.add_command(parse_command)

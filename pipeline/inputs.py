@@ -2,6 +2,9 @@
 
 The file type is decided by content, not by name, so a text file called ``scan.png`` or a PDF
 called ``scan.tif`` gets an accurate error or is read for what it is.
+
+NumPy and OpenCV are imported where pixels are decoded: a batch's parent only finds documents
+and counts their pages, which Pillow and PDFium do from the files' headers.
 """
 
 from __future__ import annotations
@@ -12,13 +15,15 @@ from collections.abc import Container, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import cv2
-import numpy as np
 import pypdfium2
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
 from pipeline.errors import InputError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 STDIN = "-"
 SUPPORTED_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".pdf"})
@@ -126,6 +131,8 @@ def _open_pdf(path: Path) -> Iterator[pypdfium2.PdfDocument]:
 
 
 def _read_pdf(path: Path, numbers: Container[int] | None) -> Iterator[PageImage]:
+    import numpy as np
+
     with _open_pdf(path) as pdf:
         for index in range(len(pdf)):
             if numbers is not None and index + 1 not in numbers:
@@ -203,16 +210,16 @@ def _read_image(path: Path, numbers: Container[int] | None) -> Iterator[PageImag
             yield PageImage(number=number, pixels=pixels, dpi=dpi)
 
 
-# PNG modes OpenCV decodes to the same pixels as Pillow, in half the time (Pillow's decode and
-# its copy into numpy cost about 80 ms on a 300-dpi A4 page, OpenCV's about 40)
-_OPENCV_PNG = {"L": cv2.IMREAD_GRAYSCALE, "RGB": cv2.IMREAD_COLOR}
-
-
 def _decoded_by_opencv(path: Path, image: Image.Image) -> np.ndarray | None:
     """An 8-bit gray or RGB PNG's pixels, decoded by OpenCV; None for anything else, which
     Pillow decodes (:func:`to_uint8`)."""
-    flag = _OPENCV_PNG.get(image.mode) if image.format == "PNG" else None
-    if flag is None:
+    import cv2
+    import numpy as np
+
+    # PNG modes OpenCV decodes to the same pixels as Pillow, in half the time (Pillow's decode
+    # and its copy into numpy cost about 80 ms on a 300-dpi A4 page, OpenCV's about 40)
+    flag = {"L": cv2.IMREAD_GRAYSCALE, "RGB": cv2.IMREAD_COLOR}.get(image.mode)
+    if image.format != "PNG" or flag is None:
         return None
     pixels = cv2.imdecode(np.fromfile(path, dtype=np.uint8), flag | cv2.IMREAD_IGNORE_ORIENTATION)
     if pixels is None or pixels.shape[:2] != (image.height, image.width):
@@ -230,6 +237,8 @@ def _declared_dpi(image: Image.Image) -> float | None:
 
 def to_uint8(frame: Image.Image) -> np.ndarray:
     """Bring any Pillow mode (16-bit, CMYK, palette, alpha, 1-bit) to 8-bit gray or RGB."""
+    import numpy as np
+
     mode = frame.mode
     if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         array = np.asarray(frame, dtype=np.float64)

@@ -9,10 +9,12 @@ the others go on.
 
 Workers start from a forkserver that has imported :mod:`pipeline.pages` and
 :mod:`pipeline.finish` once (the parent itself imports neither: its tasks name their functions,
-:mod:`pipeline.tasks`), and leave when the parent does (see ``start_worker``). Their
-temporary files (Tesseract's page images, a PDF being made) go to the run's own folder, removed
-when the run ends; one that a killed run left behind is removed by the next run of any output
-folder.
+:mod:`pipeline.tasks`), and leave when the parent does (see ``start_worker``). The forkserver
+starts with the pool, and its imports (about a second of CPU) run while the parent plans the
+batch; the workers are forked from it when the first task comes, so a run with nothing to do
+starts none. Their temporary files (Tesseract's page images, a PDF being made) go to the run's
+own folder, removed when the run ends; one that a killed run left behind is removed by the next
+run of any output folder.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from multiprocessing import util
+from multiprocessing import forkserver, util
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -72,7 +74,8 @@ class _Worker:
 
 
 class LocalPool:
-    """``jobs`` worker processes; ``submit`` tasks, then ``completed`` gives their outcomes."""
+    """``jobs`` worker processes, started with the first task; ``submit`` tasks, then
+    ``completed`` gives their outcomes."""
 
     def __init__(self, jobs: int, temp_dir: str) -> None:
         self.slots = jobs
@@ -80,11 +83,15 @@ class LocalPool:
         # imported once, in the server every worker is forked from: pages and documents
         self._context.set_forkserver_preload(["pipeline.pool", "pipeline.pages",
                                               "pipeline.finish"])
+        forkserver.ensure_running()  # at once: it imports while the parent goes on
         self._temp_dir = temp_dir
         self._queue: deque[tuple[int, Task]] = deque()
         self._workers: list[_Worker] = []
+
+    def _start_workers(self) -> None:
+        """Fork the workers, waiting for the forkserver's imports if they are not done."""
         try:
-            for _ in range(jobs):
+            while len(self._workers) < self.slots:
                 self._workers.append(self._start())
         except BaseException:
             self.terminate()
@@ -109,6 +116,8 @@ class LocalPool:
         self._dispatch()
 
     def _dispatch(self) -> None:
+        if self._queue and not self._workers:
+            self._start_workers()
         for index, worker in enumerate(self._workers):
             while worker.task is None and self._queue:
                 key, task = self._queue[0]
@@ -176,6 +185,7 @@ class LocalPool:
         for worker in self._workers:
             worker.process.join()
             worker.connection.close()
+        self._workers = []
 
     def terminate(self) -> None:
         """Stop every worker now (Ctrl-C, SIGTERM, an error that stops the batch)."""
