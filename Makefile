@@ -4,9 +4,11 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 VNPLAN := $(VENV)/bin/vnplan
 # ghostscript: OCRmyPDF's PDF/A conversion when pikepdf's own cannot make the file PDF/A;
-# chromium: the review report's browser tests (tests/test_report.py)
-APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng poppler-utils fonts-liberation2 \
-	ghostscript chromium
+# chromium: the review report's browser tests (tests/test_report.py);
+# tesseract-ocr-script-viet: the Vietnamese script model, which reads doubtful lines of small
+# enlarged letters again beside vie (pipeline/ocr.py)
+APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-script-viet tesseract-ocr-eng \
+	poppler-utils fonts-liberation2 ghostscript chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 MODEL := pipeline/data/syllable_lm.npz

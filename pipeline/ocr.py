@@ -13,6 +13,7 @@ import tempfile
 import threading
 import time
 from functools import cache
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -36,12 +37,14 @@ class TesseractFailed(Exception):
 
 
 def recognise(
-    pixels: np.ndarray, *, lang: str = "vie", psm: int = 3, timeout: float = 0
+    pixels: np.ndarray, *, lang: str = "vie", psm: int = 3, timeout: float = 0,
+    enlarged: bool = False,
 ) -> list[Line]:
     """Words with confidences and boxes, grouped into Tesseract's lines, in reading order.
 
     ``timeout`` (seconds, 0 for none) bounds one Tesseract run: a pathological page must not
-    hold a batch worker for ever.
+    hold a batch worker for ever. ``enlarged``: the page's letters were too small and were
+    enlarged (``preprocess``), so the Vietnamese script model reads with ``vie``.
     """
     check_tesseract(lang)
     # Only Tesseract's own layout reads a page this way (--layout tesseract, and pages that
@@ -58,7 +61,8 @@ def recognise(
             if not cv2.imwrite(image.name, pixels):
                 raise OSError(f"cannot write {image.name}")
             data = pytesseract.image_to_data(
-                image.name, lang=lang, config=f"--psm {psm}",
+                image.name, lang=with_script_model(lang) if enlarged else lang,
+                config=f"--psm {psm}",
                 output_type=pytesseract.Output.DICT, timeout=timeout,
             )
     except RuntimeError as error:  # a plain one: pytesseract's only signal that it killed it
@@ -195,6 +199,13 @@ LINE_MARGIN = 0.5  # of a line's height: white around the crop, which Tesseract 
 # only (detect.ink_only: a grey seal or a stain across the letters is lighter than their
 # ink), and the reading Tesseract is surer of is kept.
 RETRY_CONFIDENCE = 60.0
+# On a page whose letters were too small and were enlarged (photos, low-resolution scans), a
+# line still holding a word below SCRIPT_CONFIDENCE is read again by an engine that has
+# Tesseract's Vietnamese script model before vie (with_script_model), and again the surer
+# reading is kept: it reads many of the blurred words vie is unsure of. On a page of letters
+# of a good size it gains little, for about 10% more time (python -m
+# pipeline.evaluation.photo_eval and batch_bench), so it is not asked there.
+SCRIPT_CONFIDENCE = 80.0
 # Tesseract drops a row whose blobs look mostly like noise (textord_noise_rejrows). In line
 # mode the crop is the one row the detector found, so a line read empty is read again with
 # that filter off: Tesseract 5.5 drops whole blurred lines of small letters and leader dots
@@ -204,13 +215,15 @@ NOISY_SYLLABLES = 2
 
 
 def recognise_lines(
-    pixels: np.ndarray, regions: list[LineRegion], *, lang: str = "vie", timeout: float = 0
+    pixels: np.ndarray, regions: list[LineRegion], *, lang: str = "vie", timeout: float = 0,
+    enlarged: bool = False,
 ) -> list[Line]:
     """Each detected line read by Tesseract as one line (``--psm 7``), words in page pixels;
     lines in which Tesseract found no word are left out.
 
     The engine stays loaded in the process (tesserocr), so a page of fifty lines costs fifty
     recognitions, not fifty Tesseract start-ups. ``timeout`` bounds the whole page.
+    ``enlarged``: the letters were too small and were enlarged (see SCRIPT_CONFIDENCE).
     """
     gray = pixels if pixels.ndim == 2 else cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY)
     deadline = time.monotonic() + timeout if timeout else None
@@ -224,6 +237,12 @@ def recognise_lines(
                 words = []
         if not words or any(word.confidence < RETRY_CONFIDENCE for word in words):
             again = _read_line(ink_only(crop), left, top, lang, deadline, timeout)
+            if _mean_confidence(again) > _mean_confidence(words):
+                words = again
+        if enlarged and with_script_model(lang) != lang and (
+            not words or any(word.confidence < SCRIPT_CONFIDENCE for word in words)
+        ):
+            again = _read_line(crop, left, top, lang, deadline, timeout, script=True)
             if _mean_confidence(again) > _mean_confidence(words):
                 words = again
         for word in words:  # a word may reach into the white margin, off the page
@@ -242,10 +261,11 @@ def _clipped(box: Box, width: int, height: int) -> Box:
 
 def _read_line(
     crop: np.ndarray, left: int, top: int, lang: str, deadline: float | None, timeout: float,
-    *, noise_rows: bool = False,
+    *, noise_rows: bool = False, script: bool = False,
 ) -> list[Word]:
-    """The crop's words; ``noise_rows``: with Tesseract's filter of noise rows off."""
-    api = _engine(lang)
+    """The crop's words; ``noise_rows``: with Tesseract's filter of noise rows off;
+    ``script``: with the Vietnamese script model first (:func:`with_script_model`)."""
+    api = _engine(lang, script)
     api.SetImageBytes(crop.tobytes(), crop.shape[1], crop.shape[0], 1, crop.shape[1])
     api.SetSourceResolution(300)
     budget = 0
@@ -306,16 +326,17 @@ def _words(api, dx: int, dy: int) -> list[Word]:
 _engines = threading.local()
 
 
-def _engine(lang: str):
+def _engine(lang: str, script: bool = False):
     """One Tesseract engine per language and thread (an engine is not thread-safe; a Dask
-    worker may run pages in threads), kept loaded (tesserocr)."""
+    worker may run pages in threads), kept loaded (tesserocr); ``script``: with the
+    Vietnamese script model first."""
     engines = _engines.__dict__.setdefault("by_lang", {})
-    if lang not in engines:
-        engines[lang] = _new_engine(lang)
-    return engines[lang]
+    if (lang, script) not in engines:
+        engines[lang, script] = _new_engine(lang, script)
+    return engines[lang, script]
 
 
-def _new_engine(lang: str):
+def _new_engine(lang: str, script: bool = False):
     check_tesseract(lang)
     try:
         import tesserocr
@@ -325,7 +346,9 @@ def _new_engine(lang: str):
             "(or use --layout tesseract)"
         ) from error
     return tesserocr.PyTessBaseAPI(
-        path=_tessdata(), lang=lang, psm=tesserocr.PSM.SINGLE_LINE, oem=tesserocr.OEM.LSTM_ONLY
+        path=_tessdata(), lang=with_script_model(lang) if script else lang,
+        psm=tesserocr.PSM.SINGLE_LINE,
+        oem=tesserocr.OEM.LSTM_ONLY,
     )
 
 
@@ -339,3 +362,24 @@ def _tessdata() -> str:
     if found is None:
         raise MissingDependencyError("cannot find Tesseract's language data folder")
     return found.group(1)
+
+
+# Tesseract's model of the Vietnamese script (apt: tesseract-ocr-script-viet), a second LSTM
+# model beside the language model ``vie``. Put first, with ``vie`` for the words it is unsure
+# of, it reads blurred and low-resolution photos better than ``vie`` alone (python -m
+# pipeline.evaluation.photo_eval); alone, it reads them worse. Without it, ``vie`` reads alone.
+SCRIPT_MODEL = "Vietnamese"
+
+
+@cache
+def with_script_model(lang: str) -> str:
+    """``lang`` with the Vietnamese script model put first, when ``lang`` reads Vietnamese and
+    the model is installed beside ``vie`` (Debian's package puts it there, Tesseract's own
+    layout under ``script/``)."""
+    codes = lang.split("+")
+    if "vie" not in codes or any(code.endswith(SCRIPT_MODEL) for code in codes):
+        return lang
+    for name in (SCRIPT_MODEL, f"script/{SCRIPT_MODEL}"):
+        if (Path(_tessdata()) / f"{name}.traineddata").is_file():
+            return "+".join([name, *codes])
+    return lang

@@ -40,9 +40,12 @@ def ocr_page(
         rotation, scale, transform = cleaned.rotation, cleaned.scale, cleaned.transform
     else:
         pixels, angle, rotation, scale, transform = page.pixels, 0.0, 0, 1.0, np.eye(3)
-    lines = None if options.raw else _detected_lines(pixels, options)
+    enlarged = scale > 1.0
+    lines = None if options.raw else _detected_lines(pixels, options, enlarged)
     if lines is None:
-        lines = ocr.recognise(pixels, lang=options.lang, psm=options.psm, timeout=options.timeout)
+        lines = ocr.recognise(
+            pixels, lang=options.lang, psm=options.psm, timeout=options.timeout, enlarged=enlarged
+        )
         if not options.raw:
             recovered = ocr.recover_dropped_text(
                 pixels, lines, lang=options.lang, timeout=options.timeout
@@ -60,9 +63,12 @@ def ocr_page(
     )
 
 
-def _detected_lines(pixels: np.ndarray, options: OcrOptions) -> list[Line] | None:
+def _detected_lines(
+    pixels: np.ndarray, options: OcrOptions, enlarged: bool
+) -> list[Line] | None:
     """The page's lines found by the detector, read line by line, junk flagged, in reading
-    order; None when Tesseract's own layout is asked for, or the detector missed the text."""
+    order; None when Tesseract's own layout is asked for, or the detector missed the text.
+    ``enlarged``: the page's letters were small and were enlarged (``ocr.recognise_lines``)."""
     if options.layout not in LAYOUTS:
         raise ValueError(f"unknown layout {options.layout!r} (one of: {', '.join(LAYOUTS)})")
     if options.layout == "tesseract":
@@ -72,7 +78,9 @@ def _detected_lines(pixels: np.ndarray, options: OcrOptions) -> list[Line] | Non
     regions = detect.detect_lines(gray, marks)
     if not regions or detect.ink_covered(gray, regions, marks) < MIN_INK_COVERED:
         return None
-    lines = ocr.recognise_lines(pixels, regions, lang=options.lang, timeout=options.timeout)
+    lines = ocr.recognise_lines(
+        pixels, regions, lang=options.lang, timeout=options.timeout, enlarged=enlarged
+    )
     if not lines:
         return None
     detect.flag_junk(lines)  # pieces: a seal's marks make no table cell when joined

@@ -143,8 +143,8 @@ def _orient_step(page: CleanedPage) -> CleanedPage:
 
 
 def _deskew_step(page: CleanedPage) -> CleanedPage:
-    """Rotate the lines level; then, on a photo, level lines that converge and set letters
-    that lean upright."""
+    """Rotate the lines level; then, on a photo, level lines that converge, set the sides of
+    the text that converge upright, and set letters that lean upright."""
     gray = to_grayscale(page.pixels)
     analysis = page.analysis or _InkAnalysis(_small_ink(_reduced(page)))
     page.analysis = None
@@ -153,15 +153,16 @@ def _deskew_step(page: CleanedPage) -> CleanedPage:
     if page.deskew_angle:
         page.moved(_corner_frame(_rotation(gray.shape, page.deskew_angle)[0]))
     # the mask turned as the page was, about its centre: its corners go, its lines stay
-    ink = _turn(analysis.ink, page.deskew_angle)
-    matrix = _level_converging_lines(ink, _analysis_scale(gray.shape), page.pixels.shape)
-    if matrix is not None:
-        page.pixels = cv2.warpPerspective(
-            page.pixels, matrix, _warped_size(matrix, page.pixels.shape),
-            flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=255,
-        )
-        page.moved(_corner_frame(matrix))
-        ink = _small_ink(_reduced(page))
+    ink, scale = _turn(analysis.ink, page.deskew_angle), _analysis_scale(gray.shape)
+    for level in (_level_converging_lines, _level_converging_sides):
+        matrix = level(ink, scale, page.pixels.shape)
+        if matrix is not None:
+            page.pixels = cv2.warpPerspective(
+                page.pixels, matrix, _warped_size(matrix, page.pixels.shape),
+                flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=255,
+            )
+            page.moved(_corner_frame(matrix))
+            ink, scale = _small_ink(_reduced(page)), _analysis_scale(page.pixels.shape)
     slant = _slant(ink)
     if slant:
         matrix, size = _shear(page.pixels.shape, float(np.tan(np.radians(slant))))
@@ -307,6 +308,98 @@ def _level_converging_lines(
     shift = np.array([[1.0, 0.0, -corners[:, 0].min()], [0.0, 1.0, -corners[:, 1].min()],
                       [0.0, 0.0, 1.0]])
     return shift @ matrix
+
+
+# A photo taken at a slant also makes the sides of the text converge: after the lines are
+# level, the left ends of the lines that start at the margin lie on one straight line that is
+# not upright, and so do the right ends of justified lines. When both sides are found and
+# their directions differ by _CONVERGING degrees or more, a homography that sends the point
+# where they meet to infinity sets both upright and keeps the lines level.
+_MARGIN_LINES = 6  # fewest line ends on a side: fewer line up by chance on a ragged page
+_MARGIN_REACH = 0.5  # of the text's height, that a side's line ends must span
+_MARGIN_TOLERANCE = 0.15  # of the median line's height, a line end may lie off its side
+
+
+def _level_converging_sides(
+    ink: np.ndarray, scale: float, shape: tuple[int, ...]
+) -> np.ndarray | None:
+    """The OpenCV 3x3 warp (pixel centres at integers) that sets upright the converging left
+    and right sides of the level text of a page of ``shape``; None when they do not
+    converge. ``ink`` is the page's analysis mask, at ``scale`` of it about their common
+    centre."""
+    ends = _line_ends(_without_tall_ink(ink))
+    if len(ends) < _MARGIN_LINES:
+        return None
+    rows, lefts, rights, heights = ends.T
+    tolerance = max(_MARGIN_TOLERANCE * float(np.median(heights)), 1.0)
+    reach = _MARGIN_REACH * (rows.max() - rows.min())
+    sides = [_straight_side(rows, ends, tolerance, reach) for ends in (lefts, rights)]
+    if sides[0] is None or sides[1] is None:
+        return None
+    (left_slope, left_x), (right_slope, right_x) = sides  # x = x0 + slope * (y - mask middle)
+    leans = np.degrees(np.arctan([left_slope, right_slope]))
+    if abs(leans[0] - leans[1]) < _CONVERGING:
+        return None
+    height, width = shape[:2]
+    # in page pixels about the page's middle row: the sides meet at (vx, cy + Y)
+    left_x = (left_x - ink.shape[1] / 2) / scale + width / 2
+    right_x = (right_x - ink.shape[1] / 2) / scale + width / 2
+    meeting = (right_x - left_x) / (left_slope - right_slope)
+    cy = (height - 1) / 2
+    vx = left_x + left_slope * meeting
+    b = -1.0 / meeting
+    # x' = X / w, y' = Y / w with w = 1 + b Y, from (vx, cy): lines through the meeting point
+    # come out upright, level lines stay level
+    nearest = min(1 + b * (0 - cy), 1 + b * (height - 1 - cy))
+    farthest = max(1 + b * (0 - cy), 1 + b * (height - 1 - cy))
+    if nearest <= 0 or farthest / nearest > _MOST_STRETCH:
+        return None
+    to_origin = np.array([[1.0, 0.0, -vx], [0.0, 1.0, -cy], [0.0, 0.0, 1.0]])
+    projective = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, b, 1.0]])
+    matrix = np.linalg.inv(to_origin) @ projective @ to_origin
+    corners = _warped_corners(matrix, shape)
+    shift = np.array([[1.0, 0.0, -corners[:, 0].min()], [0.0, 1.0, -corners[:, 1].min()],
+                      [0.0, 0.0, 1.0]])
+    return shift @ matrix
+
+
+def _line_ends(ink: np.ndarray) -> np.ndarray:
+    """[N, 4]: for each text line of a level mask, its middle row less the mask's middle
+    row, its first and last inked columns, and its height; lines are runs of inked rows."""
+    inked = np.append(_row_sums(ink) > 0, False).astype(np.int8)
+    changes = np.flatnonzero(np.diff(np.concatenate(([0], inked))))
+    ends = []
+    for top, bottom in zip(changes[::2].tolist(), changes[1::2].tolist(), strict=True):
+        if bottom - top < _SHORTEST_LETTER:
+            continue  # a rule, a speck
+        columns = np.flatnonzero(cv2.reduce(ink[top:bottom], 0, cv2.REDUCE_MAX).ravel())
+        ends.append(((top + bottom) / 2 - ink.shape[0] / 2, columns[0], columns[-1] + 1,
+                     bottom - top))
+    return np.array(ends, np.float64).reshape(-1, 4)
+
+
+def _straight_side(
+    rows: np.ndarray, ends: np.ndarray, tolerance: float, reach: float
+) -> tuple[float, float] | None:
+    """(slope, x at row 0) of the straight line through most of the line ends (x = ``ends``
+    at ``rows``), refitted to them, when at least :data:`_MARGIN_LINES` lie within
+    ``tolerance`` of it and span ``reach`` rows; else None. Every line through two ends is
+    tried: a page has a few dozen lines, and indented or centred ones are many of them."""
+    first, second = np.triu_indices(len(rows), 1)
+    spread = rows[second] - rows[first]
+    usable = spread > 0
+    first, second = first[usable], second[usable]
+    slopes = (ends[second] - ends[first]) / spread[usable]
+    offsets = ends[first] - slopes * rows[first]
+    near = np.abs(ends[None, :] - (offsets[:, None] + slopes[:, None] * rows[None, :]))
+    counts = (near <= tolerance).sum(axis=1)
+    if not len(counts) or counts.max() < _MARGIN_LINES:
+        return None
+    inliers = near[np.argmax(counts)] <= tolerance
+    if np.ptp(rows[inliers]) < reach:
+        return None
+    slope, offset = np.polyfit(rows[inliers], ends[inliers], 1)
+    return float(slope), float(offset)
 
 
 def _warped_corners(matrix: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
