@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import platform
+import subprocess
+import sys
 import weakref
 from pathlib import Path
 
@@ -19,8 +23,9 @@ from pipeline.manifest import PageStore
 from pipeline.models import Document, Page
 from pipeline.pages import ocr_page
 from pipeline.parse import parse_plan
+from pipeline.pool import LocalPool, Task
 from pipeline.preview import preview_jpeg
-from pipeline.tasks import DocumentWork
+from pipeline.tasks import DocumentWork, WorkerFunction
 from pipeline.writers import write_document_outputs
 from pipeline.writers.html import word_counts
 from pipeline.writers.pdf import write_pdf
@@ -144,3 +149,62 @@ def test_the_pdf_leaves_pikepdf_reading_files_as_it_found_it(
     assert core.get_access_default_mmap() == before
     with pikepdf.open(tmp_path / "plan.pdf") as pdf:
         assert len(pdf.pages) == 1
+
+
+# A 24 MB block freed, then an 8 MB one taken and freed: the bytes glibc has mapped outside its
+# heap while the 8 MB block lives, and how much of it stays resident once it is freed; written
+# to the file ``report``.
+_MALLOC_PROBE = """
+import ctypes, numpy as np
+class Info(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+        "fordblks", "keepcost")]
+libc = ctypes.CDLL("libc.so.6")
+libc.mallinfo2.restype = Info
+def resident():
+    return int(open("/proc/self/statm").read().split()[1]) * 4096
+first = np.ones(24 << 20, np.uint8)
+del first
+before, mapped = resident(), libc.mallinfo2().hblkhd
+block = np.ones(8 << 20, np.uint8)
+mapped = libc.mallinfo2().hblkhd - mapped
+del block
+open(report, "w").write(f"{mapped} {resident() - before}")
+"""
+
+
+def _probe_result(report: Path) -> tuple[int, int]:
+    mapped, kept = report.read_text().split()
+    return int(mapped), int(kept)
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's malloc tunables")
+def test_workers_map_large_blocks_and_give_them_back(tmp_path: Path) -> None:
+    """Issue 15: a worker's peak grew with the pages it read, from holes in glibc's heap. In a
+    worker a block the size of a page's pixels is mapped on its own and returned when freed;
+    by default (a process started as the parent is) it is carved from the heap once a larger
+    block was freed. The parent's environment is left as it was."""
+    before = os.environ.get("GLIBC_TUNABLES")
+    pool = LocalPool(1, str(tmp_path))
+    try:
+        report = tmp_path / "worker"
+        probe = Task("probe", "probing", WorkerFunction("builtins", "exec"),
+                     (_MALLOC_PROBE, {"report": str(report)}))
+        pool.submit(0, probe)
+        [(_, outcome)] = pool.completed()
+    finally:
+        pool.close()
+    assert outcome.failure is None
+    assert os.environ.get("GLIBC_TUNABLES") == before
+    mapped, kept = _probe_result(report)
+    assert mapped >= 8 << 20 and kept < 1 << 20
+
+    report = tmp_path / "default"
+    # glibc's own defaults: Dask, once imported by an earlier test, sets MALLOC_TRIM_THRESHOLD_
+    environment = {key: value for key, value in os.environ.items()
+                   if key != "GLIBC_TUNABLES" and not key.startswith("MALLOC_")}
+    subprocess.run([sys.executable, "-c", f"report = {str(report)!r}\n{_MALLOC_PROBE}"],
+                   env=environment, check=True)
+    mapped, _ = _probe_result(report)
+    assert mapped == 0
