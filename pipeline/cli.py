@@ -29,9 +29,21 @@ from pipeline.tasks import LAYOUTS, OUTPUT_TYPES
 INPUTS = click.argument(
     "inputs", nargs=-1, required=True, type=click.Path(path_type=Path)
 )
+
+
+def _folder(context: click.Context, parameter: click.Parameter, value: Path) -> Path:
+    """A folder's path: "-", which click's commands read as standard output, would otherwise
+    become a folder named "-" in the current one."""
+    if str(value) == "-":
+        raise click.BadParameter(
+            "the outputs (text, JSON, ALTO, PDF...) go to a folder: '-' (standard output) is "
+            "not one; give a folder and read DIR/<name>.txt", context, parameter)
+    return value
+
+
 OUTPUT_DIR = click.option(
     "-o", "--output", "out_dir", required=True, type=click.Path(path_type=Path),
-    help="Folder for the outputs (created if missing).",
+    callback=_folder, help="Folder for the outputs (created if missing).",
 )
 
 

@@ -125,6 +125,21 @@ def test_output_that_is_a_file_is_refused(runner: CliRunner, png_a: Path, tmp_pa
     assert existing.read_text(encoding="utf-8") == "dữ liệu của người dùng"
 
 
+@pytest.mark.parametrize("command", ["ocr", "run", "synth"])
+def test_standard_output_is_no_output_folder(
+    runner: CliRunner, png_a: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    command: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    text = tmp_path / "plan.txt"
+    text.write_text("KẾ HOẠCH\nThực hiện năm 2026", encoding="utf-8")
+    source = text if command == "synth" else png_a
+    result = runner.invoke(main, [command, str(source), "-o", "-"])
+    assert result.exit_code == 2
+    assert "'-' (standard output) is not one" in result.output
+    assert not (tmp_path / "-").exists()
+
+
 def test_help_is_everywhere(runner: CliRunner) -> None:
     for command in ([], ["ocr"], ["run"]):
         result = runner.invoke(main, [*command, "--help"])
