@@ -14,6 +14,7 @@ import importlib
 import math
 import signal
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -45,6 +46,7 @@ OUTPUT_DIR = click.option(
     "-o", "--output", "out_dir", required=True, type=click.Path(path_type=Path),
     callback=_folder, help="Folder for the outputs (created if missing).",
 )
+STANDARD_OUTPUT = Path("-")
 
 
 def ocr_options(function):
@@ -211,7 +213,9 @@ def batch_options(function):
 
 @main.command("ocr")
 @INPUTS
-@OUTPUT_DIR
+@click.option("-o", "--output", "out_dir", required=True, type=click.Path(path_type=Path),
+              help="Folder for the outputs (created if missing); - prints the corrected "
+                   "text instead.")
 @ocr_options
 @batch_options
 def ocr_command(inputs, out_dir, **settings) -> None:
@@ -221,9 +225,42 @@ def ocr_command(inputs, out_dir, **settings) -> None:
     (Tesseract's own reading), DIR/<name>.json (lines and words with confidences and boxes in
     the scan's pixels), DIR/<name>.alto.xml (ALTO 4.4), DIR/<name>.hocr and DIR/<name>.pdf (the
     pages under the corrected words, PDF/A) for each input document. Like `run`, it skips
-    documents already done.
+    documents already done. With -o -, it prints the corrected text of the documents in the
+    order given, pages and documents separated by form feeds, and keeps no files.
     """
-    _finish(_run(inputs, out_dir, settings, parse=False), summary=False)
+    if out_dir == STANDARD_OUTPUT:
+        _print_text(inputs, settings)
+    else:
+        _finish(_run(inputs, out_dir, settings, parse=False), summary=False)
+
+
+def _print_text(inputs: tuple[Path, ...], settings: dict) -> None:
+    """The batch, in a folder of its own that goes when the text is printed: documents are
+    grouped, read and corrected exactly as for a folder of outputs."""
+    settings["output_type"] = "none"
+    with tempfile.TemporaryDirectory(prefix="vnplan-ocr-") as folder:
+        result = _run(inputs, Path(folder), settings, parse=False)
+        in_order = sorted(result.done, key=lambda done: _given_order(done.source, inputs))
+        texts = [_corrected_text(document.outputs) for document in in_order]
+    if texts:
+        click.echo("\f".join(texts))
+    _finish(result, summary=False)
+
+
+def _corrected_text(outputs: list[Path]) -> str:
+    text = next(path for path in outputs
+                if path.name.endswith(".txt") and not path.name.endswith(".raw.txt"))
+    return text.read_text(encoding="utf-8")
+
+
+def _given_order(source: Path, inputs: tuple[Path, ...]) -> tuple[int, str]:
+    """Where a document's source stands among the inputs as the user gave them."""
+    resolved = source.resolve()
+    for position, given in enumerate(inputs):
+        given = given.resolve()
+        if resolved == given or given in resolved.parents:
+            return position, str(source)
+    return len(inputs), str(source)
 
 
 @main.command("run")

@@ -125,7 +125,22 @@ def test_output_that_is_a_file_is_refused(runner: CliRunner, png_a: Path, tmp_pa
     assert existing.read_text(encoding="utf-8") == "dữ liệu của người dùng"
 
 
-@pytest.mark.parametrize("command", ["ocr", "run", "synth"])
+def test_ocr_prints_the_text_in_the_order_given(
+    runner: CliRunner, png_a: Path, page_b: Image.Image, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    second = tmp_path / "z-bao-hiem.png"  # sorts after ke-hoach-a.png, given before it
+    page_b.save(second, dpi=(300, 300))
+    result = runner.invoke(main, ["ocr", str(second), str(png_a), "-o", "-"])
+    assert result.exit_code == 0, result.output
+    documents = result.stdout.split("\f")
+    assert len(documents) == 2
+    assert "bảo hiểm y tế" in documents[0] and "hộ nghèo" in documents[1]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["ke-hoach-a.png", "z-bao-hiem.png"]
+
+
+@pytest.mark.parametrize("command", ["run", "synth"])
 def test_standard_output_is_no_output_folder(
     runner: CliRunner, png_a: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     command: str,
