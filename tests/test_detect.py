@@ -240,3 +240,58 @@ def test_cli_layout_option(tmp_path: Path, png_a: Path) -> None:
     record = json.loads((tmp_path / "out" / "ke-hoach-a.json").read_text(encoding="utf-8"))
     assert record["settings"]["layout"] == "tesseract"
     assert "KẾ HOẠCH" in (tmp_path / "out" / "ke-hoach-a.txt").read_text(encoding="utf-8")
+
+
+def test_the_marks_are_those_of_the_whole_page(sealed) -> None:
+    """Only the rectangle around the ink is labelled, from an odd corner too: the same marks,
+    in the same order, as labelling the whole page."""
+    for top, left in ((0, 0), (7, 13)):
+        page = np.full((sealed.shape[0] + top, sealed.shape[1] + left), 255, np.uint8)
+        page[top:, left:] = sealed
+        _, ink = cv2.threshold(page, detect.INK_LEVEL, 255, cv2.THRESH_BINARY_INV)
+        _, _, stats, centres = cv2.connectedComponentsWithStats(ink, connectivity=8)
+        marks = detect.ink_marks(page)
+        assert np.array_equal(marks.boxes, stats[1:, :4])
+        assert np.array_equal(marks.centres, centres[1:].astype(int))
+    blank = detect.ink_marks(np.full((40, 60), 255, np.uint8))
+    assert blank.boxes.shape == (0, 4) and blank.centres.shape == (0, 2)
+
+
+def test_the_page_scaled_the_fast_way_gives_the_same_lines(
+    rendered_a, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The detector's input halved exactly before its area resize: the lines found are those
+    of the page area-resized in one go, to a cell or two of the detector's output (a cell is
+    about 7 px of a 300-dpi A4 page)."""
+    page = np.asarray(rendered_a.image)
+    fast = detect._detect(page, detect.LONG_SIDE)
+    monkeypatch.setattr(detect, "shrink", lambda image, width, height: cv2.resize(
+        image, (width, height), interpolation=cv2.INTER_AREA))
+    direct = detect._detect(page, detect.LONG_SIDE)
+    assert len(fast) == len(direct)
+    for one, other in zip(sorted(fast, key=_corner), sorted(direct, key=_corner), strict=True):
+        assert np.abs(np.subtract(astuple(one.box), astuple(other.box))).max() <= 15
+        assert _overlap(one.box, other.box) >= 0.9
+        assert one.score == pytest.approx(other.score, abs=0.02)
+
+
+def _corner(region: detect.LineRegion) -> tuple[int, int]:
+    return region.box.top, region.box.left
+
+
+def _overlap(one: Box, other: Box) -> float:
+    """Intersection over union."""
+    width = min(one.left + one.width, other.left + other.width) - max(one.left, other.left)
+    height = min(one.top + one.height, other.top + other.height) - max(one.top, other.top)
+    shared = max(width, 0) * max(height, 0)
+    return shared / (one.width * one.height + other.width * other.height - shared)
+
+
+def test_the_session_finds_the_same_lines_whatever_it_ran_before(rendered_a) -> None:
+    """The session keeps its memory between runs of every size (a block searched again, a
+    page on its side): a page's lines do not depend on what came before."""
+    page = np.asarray(rendered_a.image)
+    first = detect.detect_lines(page)
+    detect._detect(page[: page.shape[0] // 3, : page.shape[1] // 2], 320)
+    detect._detect(np.ascontiguousarray(np.rot90(page)), detect.MAX_LONG_SIDE)
+    assert detect.detect_lines(page) == first

@@ -430,3 +430,26 @@ def test_a_page_leaning_like_italics_is_set_upright() -> None:
     assert preprocess._slant(preprocess._small_ink(preprocess._reduce(cleaned.pixels))) == 0.0
     assert cleaned.pixels.shape[1] > leaning.shape[1]  # the canvas grew to hold the shear
     assert preprocess._slant(preprocess._small_ink(preprocess._reduce(page))) == 0.0
+
+
+@pytest.mark.parametrize("trim", [(0, 0), (1, 3)])  # an A4 page, and one of odd sides
+def test_shrinking_is_the_area_average_of_the_page(upright_page: np.ndarray,
+                                                   trim: tuple[int, int]) -> None:
+    """The copies the analyses and the background estimate work on: halved exactly first,
+    then area-resized, they are the size asked for and the page's own area average, but for
+    the rounding of each halving and the odd row or column left out."""
+    page = upright_page[: upright_page.shape[0] - trim[0], : upright_page.shape[1] - trim[1]]
+    height, width = page.shape
+    for size in ((width // 8, height // 8), (round(width * 1000 / height), 1000),
+                 (width // 2, height // 2), (100, 50)):
+        shrunk = preprocess.shrink(page, *size)
+        direct = cv2.resize(page, size, interpolation=cv2.INTER_AREA)
+        assert shrunk.shape == direct.shape
+        difference = np.abs(shrunk.astype(int) - direct)
+        assert difference.mean() < 2.0, size  # a grey level or two, at the letters' edges
+        assert abs(float(shrunk.mean()) - float(direct.mean())) < 0.05, size
+    assert preprocess.shrink(page, width, height) is page  # nothing to do: nothing done
+    even = page[: height // 8 * 8, : width // 8 * 8]
+    blocks = even.reshape(height // 8, 8, width // 8, 8).mean(axis=(1, 3))
+    three_halvings = preprocess.shrink(even, width // 8, height // 8)
+    assert np.abs(three_halvings - blocks).max() <= 1.5  # each halving rounds by half a level
