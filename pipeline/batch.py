@@ -51,7 +51,15 @@ from pipeline.errors import (
 from pipeline.export import output_dir_lock, prepare_output_dir, remove_stale_temporaries
 from pipeline.inputs import missing_pdf_pages
 from pipeline.installed import check_tesseract
-from pipeline.manifest import Entry, FileFacts, Known, Manifest, PageStore, content_sha256
+from pipeline.manifest import (
+    MANIFEST_NAME,
+    Entry,
+    FileFacts,
+    Known,
+    Manifest,
+    PageStore,
+    content_sha256,
+)
 from pipeline.models import BatchResult, Document, DocumentResult, Failure, Page, WordCounts
 from pipeline.pool import LocalPool, Outcome, Task, local_pool, remove_abandoned_temp_dirs
 from pipeline.selection import PageSelection
@@ -134,7 +142,9 @@ def run_batch(
         raise ValueError("adapt corrects with a model of its own: not with raw, no correct "
                          "or a model (lm) given")
     started = time.perf_counter()
-    with _local_workers(batch) as local:  # first: its forkserver imports while this plans
+    with _local_workers(batch) as local:
+        if local is not None and (batch.force or not (out_dir / MANIFEST_NAME).exists()):
+            local.warm()  # work for sure: the forkserver imports while this plans
         documents, problems = find_documents(inputs, batch.group, skip=out_dir)
         result = BatchResult(failures=[Failure(p.path, p.reason) for p in problems])
         prepare_output_dir(out_dir)
@@ -166,7 +176,8 @@ def _run(
     settings = _settings(options, batch.parse, batch.output_type, adapted)
     store = PageStore(out_dir)
     with Manifest(out_dir) as manifest:
-        jobs = _plan(documents, manifest, out_dir, settings, batch.force, result, options.pages)
+        jobs = _plan(documents, manifest, out_dir, settings, batch.force, result, options.pages,
+                     work_found=local.warm if local is not None else None)
         for job in jobs:  # pages a killed or failed run finished are not read again
             job.kept = [position for position in sorted(job.selected)  # one page held at a time
                         if store.page(job.sha256, settings, position) is not None]
@@ -295,12 +306,15 @@ def _plan(
     force: bool,
     result: BatchResult,
     pages: PageSelection | None = None,
+    work_found: Callable[[], None] | None = None,
 ) -> list[_Job]:
     """The documents to process: new, changed, failed before, or made with other settings.
 
     A document keeps the id it first got in this folder, also once moved or renamed (found
     again by its content), so its outputs never move; a new one gets its own id, with -2,
-    -3... when another document has it.
+    -3... when another document has it. ``work_found`` is called as each document with
+    pages to read is found (the local workers' forkserver starts then, in a folder done
+    before: not at all when everything is done already).
     """
     known = Known(manifest.entries())
     taken = {entry.stem.casefold() for entry in known.entries}
@@ -341,6 +355,8 @@ def _plan(
             job.errors.append(_reason(spec, error.path, error.reason))
             job.selected = []
         jobs.append(job)
+        if job.selected and work_found is not None:
+            work_found()
     return jobs
 
 
@@ -423,8 +439,9 @@ class _Pool(Protocol):
 
 @contextmanager
 def _local_workers(batch: BatchOptions) -> Iterator[LocalPool | None]:
-    """The local pool (None with a scheduler), entered before the batch is planned: its
-    forkserver imports the workers' modules, a second or so, meanwhile."""
+    """The local pool (None with a scheduler), entered before the batch is planned: warmed
+    (``LocalPool.warm``) once there is work, its forkserver imports the workers' modules, a
+    second or so, while the plan goes on."""
     if batch.scheduler:
         yield None
     else:

@@ -10,21 +10,24 @@ the others go on.
 Workers start from a forkserver that has imported :mod:`pipeline.pages` and
 :mod:`pipeline.finish` once (the parent itself imports neither: its tasks name their functions,
 :mod:`pipeline.tasks`), and leave when the parent does (see ``start_worker``). The forkserver
-starts with the pool, and its imports (about a second of CPU) run while the parent plans the
-batch; the workers are forked from it when the first task comes, so a run with nothing to do
-starts none. Their temporary files (Tesseract's page images, a PDF being made) go to the run's
-own folder, removed when the run ends; one that a killed run left behind is removed by the next
-run of any output folder.
+starts when the batch says there is work (``warm``: a new output folder or --force, else the
+first document its plan finds to do), so that its imports (about a second of CPU) run while the
+parent plans; the workers are forked from it when the first task comes. A run with nothing to
+do starts neither. Their temporary files (Tesseract's page images, a PDF being made) go to the
+run's own folder, removed when the run ends; one that a killed run left behind is removed by
+the next run of any output folder.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import fcntl
 import multiprocessing
 import os
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 import time
@@ -32,6 +35,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from multiprocessing import forkserver, util
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
@@ -81,7 +85,22 @@ class _Worker:
 # its own and unmapped when freed (175-205 MB kept; peaks of 325 and 328 MB), in transparent
 # huge pages where the system gives them on request, so that mapping a fresh block costs no
 # more time than reusing the heap did.
-WORKER_MALLOC = "glibc.malloc.mmap_threshold=1048576:glibc.malloc.hugetlb=1"
+MMAP_THRESHOLD = 1 << 20
+WORKER_MALLOC = f"glibc.malloc.mmap_threshold={MMAP_THRESHOLD}:glibc.malloc.hugetlb=1"
+M_MMAP_THRESHOLD = -3  # mallopt's name for it (malloc.h)
+
+
+@cache
+def hold_malloc() -> None:
+    """The workers' mmap threshold in a worker this module did not start (a Dask worker),
+    whose environment never had WORKER_MALLOC: glibc's mallopt sets it as the process runs
+    (huge pages can only be asked for in the environment). A threshold the environment sets,
+    ours or the user's, is left as it is. Nothing on a C library other than glibc's."""
+    if "glibc.malloc.mmap_threshold" in os.environ.get("GLIBC_TUNABLES", ""):
+        return
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):  # not glibc
+            ctypes.CDLL("libc.so.6").mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
 
 
 @contextmanager
@@ -109,14 +128,20 @@ class LocalPool:
         # imported once, in the server every worker is forked from: pages and documents
         self._context.set_forkserver_preload(["pipeline.pool", "pipeline.pages",
                                               "pipeline.finish"])
-        with _worker_malloc():  # read by glibc when the forkserver starts: the workers' too
-            forkserver.ensure_running()  # at once: it imports while the parent goes on
         self._temp_dir = temp_dir
         self._queue: deque[tuple[int, Task]] = deque()
         self._workers: list[_Worker] = []
 
+    def warm(self) -> None:
+        """Start the forkserver, if it is not running: its imports go on while this process
+        does other work. Called when there is work for the workers, not before, so that a
+        run with nothing to do spends no second of CPU on them."""
+        with _worker_malloc():  # read by glibc when the forkserver starts: the workers' too
+            forkserver.ensure_running()
+
     def _start_workers(self) -> None:
         """Fork the workers, waiting for the forkserver's imports if they are not done."""
+        self.warm()
         try:
             while len(self._workers) < self.slots:
                 self._workers.append(self._start())

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.models import Page, WordCounts
+from pipeline.pool import hold_malloc
 from pipeline.selection import PageSelection
 
 # "detector": a text-line detector finds the lines, Tesseract reads each (psm ignored);
@@ -108,6 +109,7 @@ class WorkerFunction:
     name: str
 
     def __call__(self, *arguments: object) -> object:
+        hold_malloc()  # once per process: a Dask worker's malloc as a local worker's
         return getattr(importlib.import_module(self.module), self.name)(*arguments)
 
 

@@ -182,9 +182,9 @@ def _probe_result(report: Path) -> tuple[int, int]:
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's malloc tunables")
 def test_workers_map_large_blocks_and_give_them_back(tmp_path: Path) -> None:
     """Issue 15: a worker's peak grew with the pages it read, from holes in glibc's heap. In a
-    worker a block the size of a page's pixels is mapped on its own and returned when freed;
-    by default (a process started as the parent is) it is carved from the heap once a larger
-    block was freed. The parent's environment is left as it was."""
+    worker, local or Dask's, a block the size of a page's pixels is mapped on its own and
+    returned when freed; by default (a process started as the parent is) it is carved from the
+    heap once a larger block was freed. The parent's environment is left as it was."""
     before = os.environ.get("GLIBC_TUNABLES")
     pool = LocalPool(1, str(tmp_path))
     try:
@@ -208,3 +208,12 @@ def test_workers_map_large_blocks_and_give_them_back(tmp_path: Path) -> None:
                    env=environment, check=True)
     mapped, _ = _probe_result(report)
     assert mapped == 0
+
+    # a worker whose environment the batch never set (a Dask worker's): the task's function,
+    # called as a worker calls it, sets the same threshold as it runs
+    report = tmp_path / "dask"
+    task = ("from pipeline.tasks import WorkerFunction; "
+            f"WorkerFunction('builtins', 'exec')({_MALLOC_PROBE!r}, {{'report': {str(report)!r}}})")
+    subprocess.run([sys.executable, "-c", task], env=environment, check=True)
+    mapped, kept = _probe_result(report)
+    assert mapped >= 8 << 20 and kept < 1 << 20

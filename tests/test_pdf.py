@@ -161,6 +161,22 @@ def test_a_long_document_goes_through_ocrmypdf_in_parts(
             assert image.read_raw_bytes() == original_image.read_raw_bytes()
 
 
+def test_pdf_is_written_without_running_tesseract(
+    scans: Path, out: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Our OCRmyPDF plugin blocks OCRmyPDF's Tesseract plugin, which only checked Tesseract's
+    version by running it three times a PDF: with no Tesseract to be found the PDF is made
+    all the same, the same PDF/A with the same words."""
+    document = ocr_document(scans / "ke-hoach.pdf")
+    (tmp_path / "empty").mkdir()
+    with monkeypatch.context() as patched:
+        patched.setenv("PATH", str(tmp_path / "empty"))
+        pdf_writer.write_pdf(document, tmp_path / "alone.pdf")
+    with pikepdf.open(tmp_path / "alone.pdf") as pdf:
+        assert pdf.open_metadata()["pdfaid:part"] == "2"
+    assert _words(_pdftotext(tmp_path / "alone.pdf")) == _words(_pdftotext(out / "ke-hoach.pdf"))
+
+
 def test_hocr_has_every_word_on_its_page(out: Path) -> None:
     record = json.loads((out / "ke-hoach.json").read_text(encoding="utf-8"))
     root = ET.parse(out / "ke-hoach.hocr").getroot()  # well-formed XML

@@ -91,6 +91,21 @@ def test_a_task_names_its_function_and_the_worker_runs_it(page_png: Path) -> Non
     assert "KẾ HOẠCH" in outcome.page.text
 
 
+def test_a_run_with_nothing_to_do_starts_no_worker_process(page_png: Path,
+                                                          tmp_path: Path) -> None:
+    """The workers' forkserver (0.6 s of CPU importing) starts when the plan finds work: a
+    batch run again over a folder it has done finds none, and starts neither it nor a worker."""
+    probe = ("import sys; from pathlib import Path; from multiprocessing import forkserver; "
+             "from pipeline.batch import run_batch; "
+             "result = run_batch([Path(sys.argv[1])], Path(sys.argv[2])); "
+             "print(len(result.done), len(result.skipped), "
+             "forkserver._forkserver._forkserver_pid is not None)")
+    runs = [subprocess.run([sys.executable, "-c", probe, str(page_png), str(tmp_path / "out")],
+                           capture_output=True, text=True, check=True).stdout.split()
+            for _ in range(2)]
+    assert runs == [["1", "0", "True"], ["0", "1", "False"]]
+
+
 def test_a_language_tesseract_lacks_is_named_with_its_package() -> None:
     assert {"vie", "eng"} <= tesseract_languages()
     with pytest.raises(MissingDependencyError, match="apt-get install tesseract-ocr-xyz"):
