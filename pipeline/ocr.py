@@ -252,6 +252,65 @@ def recognise_lines(
     return lines
 
 
+# A sheet photographed at a slant, or rectified by sides that run out of the picture, keeps
+# its letters narrower (or wider) than they were printed, and Tesseract reads letters of the
+# wrong width poorly. On an enlarged page whose long lines Tesseract doubts as it read them
+# (median line confidence under WIDTH_DOUBT), the longest are read again at each of
+# WIDENINGS of their width. A factor wins when it makes Tesseract surer of WIDTH_WINS of the
+# lines and by WIDTH_GAIN points or more in the median line: one line's confidence wavers by
+# several points at any width, the page's letters are all of one width (python -m
+# pipeline.evaluation.photo_eval). Fewer than WIDTH_SAMPLE long lines are too few to judge.
+WIDTH_DOUBT = 85.0
+WIDENINGS = (0.87, 1.15, 1.3)
+WIDTH_GAIN = 5.0
+WIDTH_WINS = 0.75
+WIDTH_SAMPLE = 8  # the page's longest lines, at least LONG_LINE heights long, are tried
+LONG_LINE = 8
+
+
+def widening(
+    gray: np.ndarray, regions: list[LineRegion], read: list[Line], *, lang: str = "vie",
+    timeout: float = 0,
+) -> float:
+    """How much to widen an enlarged page so that Tesseract reads its letters best: 1.0, or
+    one of WIDENINGS (see WIDTH_DOUBT). ``read``: the page's lines as
+    :func:`recognise_lines` read them, which decide whether the search is worth its time."""
+    long_lines = [region for region in regions if _long(region.box)]
+    if len(long_lines) < WIDTH_SAMPLE or np.median(
+        [_mean_confidence(line.words) for line in read if _long(line.box)] or [100.0]
+    ) >= WIDTH_DOUBT:
+        return 1.0
+    sample = sorted(long_lines, key=lambda region: -region.box.width)[:WIDTH_SAMPLE]
+    deadline = time.monotonic() + timeout if timeout else None
+    crops = [_line_crop(gray, region.box)[0] for region in sample]
+
+    def sureness(factor: float) -> np.ndarray:
+        return np.array([_mean_confidence(_read_line(
+            _widened(crop, factor), 0, 0, lang, deadline, timeout)) for crop in crops])
+
+    base = sureness(1.0)
+    best, best_gain = 1.0, 0.0
+    for factor in WIDENINGS:
+        gains = sureness(factor) - base
+        gain = float(np.median(gains))
+        if gain >= max(WIDTH_GAIN, best_gain) and (gains > 0).mean() >= WIDTH_WINS:
+            best, best_gain = factor, gain
+    return best
+
+
+def _long(box: Box) -> bool:
+    return box.width >= LONG_LINE * box.height
+
+
+def _widened(pixels: np.ndarray, factor: float) -> np.ndarray:
+    if factor == 1.0:
+        return pixels
+    width = max(round(pixels.shape[1] * factor), 1)
+    return np.ascontiguousarray(
+        cv2.resize(pixels, (width, pixels.shape[0]), interpolation=cv2.INTER_CUBIC)
+    )
+
+
 def _clipped(box: Box, width: int, height: int) -> Box:
     left, top = min(max(box.left, 0), width - 1), min(max(box.top, 0), height - 1)
     right = max(min(box.left + box.width, width), left + 1)

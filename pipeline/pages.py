@@ -41,7 +41,7 @@ def ocr_page(
     else:
         pixels, angle, rotation, scale, transform = page.pixels, 0.0, 0, 1.0, np.eye(3)
     enlarged = scale > 1.0
-    lines = None if options.raw else _detected_lines(pixels, options, enlarged)
+    lines, widening = (None, 1.0) if options.raw else _detected_lines(pixels, options, enlarged)
     if lines is None:
         lines = ocr.recognise(
             pixels, lang=options.lang, psm=options.psm, timeout=options.timeout, enlarged=enlarged
@@ -51,6 +51,8 @@ def ocr_page(
                 pixels, lines, lang=options.lang, timeout=options.timeout
             )
             lines = reading_order.reading_order(recovered, pixels.shape[1])
+            _flag_marks(lines)
+    transform = np.diag([widening, 1.0, 1.0]) @ transform
     if not options.raw and options.correct:
         correct.correct_lines([line for line in lines if not line.junk], options.lang, options.lm)
     height, width = page.pixels.shape[:2]
@@ -65,28 +67,80 @@ def ocr_page(
 
 def _detected_lines(
     pixels: np.ndarray, options: OcrOptions, enlarged: bool
-) -> list[Line] | None:
+) -> tuple[list[Line] | None, float]:
     """The page's lines found by the detector, read line by line, junk flagged, in reading
-    order; None when Tesseract's own layout is asked for, or the detector missed the text.
-    ``enlarged``: the page's letters were small and were enlarged (``ocr.recognise_lines``)."""
+    order, and how much the page was widened for them (``ocr.widening``; their boxes are on
+    the widened page); None when Tesseract's own layout is asked for, or the detector missed
+    the text. ``enlarged``: the page's letters were small and were enlarged
+    (``ocr.recognise_lines``)."""
     if options.layout not in LAYOUTS:
         raise ValueError(f"unknown layout {options.layout!r} (one of: {', '.join(LAYOUTS)})")
     if options.layout == "tesseract":
-        return None
+        return None, 1.0
     gray = preprocess.to_grayscale(pixels)
     marks = detect.ink_marks(gray)  # the page's ink components, found once for both
     regions = detect.detect_lines(gray, marks)
     if not regions or detect.ink_covered(gray, regions, marks) < MIN_INK_COVERED:
-        return None
+        return None, 1.0
     lines = ocr.recognise_lines(
-        pixels, regions, lang=options.lang, timeout=options.timeout, enlarged=enlarged
+        gray, regions, lang=options.lang, timeout=options.timeout, enlarged=enlarged
     )
     if not lines:
-        return None
+        return None, 1.0
+    widening = 1.0
+    if enlarged:  # only a photo or a low-resolution scan may have letters of the wrong width
+        factor = ocr.widening(gray, regions, lines, lang=options.lang, timeout=options.timeout)
+        if factor != 1.0:
+            wide, wide_regions, exact = _widened(gray, regions, factor)
+            wide_lines = ocr.recognise_lines(
+                wide, wide_regions, lang=options.lang, timeout=options.timeout,
+                enlarged=enlarged,
+            )
+            if wide_lines:
+                gray, lines, widening = wide, wide_lines, exact
     detect.flag_junk(lines)  # pieces: a seal's marks make no table cell when joined
-    lines = reading_order.join_pieces(lines, pixels.shape[1])
+    lines = reading_order.join_pieces(lines, gray.shape[1])
     detect.flag_junk(lines)  # on whole lines: a misread piece of a real one is no junk
-    return reading_order.order_lines(lines, pixels.shape[1], reading_order.rules_by_band(gray))
+    ordered = reading_order.order_lines(lines, gray.shape[1], reading_order.rules_by_band(gray))
+    return ordered, widening
+
+
+READING_LETTERS = 3
+
+
+def _flag_marks(lines: list[Line]) -> None:
+    """Flag as junk, in place, the lines of Tesseract's own layout that are marks read as text
+    (a seal's ring, a form's red outline), by :func:`detect.flag_junk`'s rules; but a line
+    here may hold a seal's marks and the text under them together ("đ KTTRƯỞNG BAN", "⁄ —
+    CHÙTỊCH", where the detector's pieces keep them apart), so one holding a word of
+    READING_LETTERS letters or more that is a Vietnamese syllable or in capitals stays text
+    (a seal's ring or a signature reads as lone letters and pairs: "VU", "uH MU")."""
+    detect.flag_junk(lines)
+    for line in lines:
+        if line.junk and any(_reads(word.text) for word in line.words):
+            line.junk = False
+
+
+def _reads(word: str) -> bool:
+    letters = "".join(ch for ch in word if ch.isalpha())
+    return len(letters) >= READING_LETTERS and (letters.isupper() or detect.is_syllable(word))
+
+
+def _widened(
+    gray: np.ndarray, regions: list[detect.LineRegion], factor: float
+) -> tuple[np.ndarray, list[detect.LineRegion], float]:
+    """The page and its lines ``factor`` times as wide, and the exact factor (the width is
+    rounded)."""
+    width = max(round(gray.shape[1] * factor), 1)
+    exact = width / gray.shape[1]
+    wide = cv2.resize(gray, (width, gray.shape[0]), interpolation=cv2.INTER_CUBIC)
+    moved = []
+    for region in regions:
+        box = region.box
+        left = int(box.left * exact)
+        right = min(int(np.ceil((box.left + box.width) * exact)), width)
+        moved.append(detect.LineRegion(Box(left, box.top, right - left, box.height), region.score))
+    return wide, moved, exact
 
 
 _ROUNDING_SLACK = 1e-6  # px: float noise must not widen an exactly mapped box by a pixel
