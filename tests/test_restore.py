@@ -6,6 +6,7 @@ tests run on a fresh checkout without `vnplan lm build`.
 
 from __future__ import annotations
 
+import copy
 import itertools
 import random
 import subprocess
@@ -22,8 +23,8 @@ from pipeline.cli import main
 from pipeline.restore import LanguageModel, restore_text, strip_diacritics
 from pipeline.restore.build import BuildConfig, TextSource, build_model
 from pipeline.restore.candidates import CandidateIndex, Candidates
-from pipeline.restore.decode import _blocks, viterbi
-from pipeline.restore.lm import BOS_ID, EOS_ID, UNK_ID, NgramTable, pack
+from pipeline.restore.decode import BACKWARD_WEIGHT, _blocks, viterbi
+from pipeline.restore.lm import BOS_ID, EOS_ID, UNK_ID, NgramTable, Reversed, pack
 from pipeline.restore.syllable import (
     Syllable,
     compose,
@@ -164,6 +165,45 @@ def test_save_load_round_trip(lm: LanguageModel, tmp_path: Path) -> None:
     for a, b in zip(loaded.tables, lm.tables, strict=True):
         assert np.array_equal(a.keys, b.keys)
         assert np.allclose(a.logp, b.logp, atol=1e-2)
+    assert loaded.backward is not None and lm.backward is not None
+    assert np.array_equal(loaded.backward.bigrams.keys, lm.backward.bigrams.keys)
+    assert np.allclose(loaded.backward.bigrams.logp, lm.backward.bigrams.logp, atol=1e-2)
+    assert np.array_equal(loaded.backward.unigram_logp, lm.backward.unigram_logp)
+    assert loaded.head_logp is not None and lm.head_logp is not None
+    assert np.allclose(loaded.head_logp, lm.head_logp, atol=1e-2)
+
+
+def test_backward_bigrams_are_the_text_read_right_to_left(lm: LanguageModel) -> None:
+    """log P(word | the word after it): "thi" before "đua" far likelier than after "vì"."""
+    assert lm.backward is not None
+
+    def before(word: str, after: str) -> float:
+        key = pack([np.array([lm.id_of(after)]), np.array([lm.id_of(word)])])
+        idx, found = lm.backward.bigrams.find(key)
+        assert found[0]
+        return float(lm.backward.bigrams.logp[idx[0]])
+
+    assert before("thi", "đua") > np.log(0.5)  # "đua" comes after "thi" in every line
+    assert before("người", "nghèo") > before("vì", "người")
+
+
+def test_the_word_before_a_name_is_read_as_a_title(tmp_path: Path) -> None:
+    """"Ba Le Thi Thu": three (ba) is commoner than Mrs (bà) in the text, but words before
+    a name are mostly titles; the model learns which (LanguageModel.head_logp)."""
+    lines = ["Báo cáo do bà Nguyễn Thị Lan trình bày.",
+             "Hội nghị nghe bà Trần Thị Hoa phát biểu.",
+             "Ông Phạm Minh Tuấn tham dự hội nghị.",
+             "Ba thôn đã hoàn thành kế hoạch.",
+             "Xã có ba trường học và ba trạm y tế.",
+             "Trong ba năm, xã xây dựng ba nhà văn hóa.",
+             "Ba hộ được hỗ trợ làm nhà."]
+    lm = tiny_model(lines, tmp_path / "tiny.npz")
+    stripped = "Dai dien chi em, Ba Le Thi Thu phat bieu. Sau do, ba Vo Thi Mai trinh bay."
+    out = restore_text(stripped, lm, mode="stripped")
+    assert "Bà Lê Thị" in out and "bà Võ Thị Mai" in out
+    untitled = copy.copy(lm)
+    untitled.head_logp = None
+    assert "Ba Lê Thị" in restore_text(stripped, untitled, mode="stripped")
 
 
 # --- restoration -----------------------------------------------------------------------
@@ -297,35 +337,52 @@ def test_candidates_with_costs_drive_the_decoder(lm: LanguageModel) -> None:
 
 
 def _grid_viterbi(lm: LanguageModel, chain: list[Candidates]) -> list[int]:
-    """The decoder as first written: every (a, b, c) scored, then max and argmax per step."""
+    """The decoder as first written: every (a, b, c) scored, then max and argmax per step;
+    with a backward model, each (a, b) also scored right to left, log P(a | b), but for a
+    name reading a."""
     ids = [c.ids if c.context_free is None else np.where(c.context_free, UNK_ID, c.ids)
            for c in chain]
     free = [np.zeros(len(c.ids), bool) if c.context_free is None else c.context_free
             for c in chain]
+    ahead = np.float32(1.0 if lm.backward is None else 1.0 - BACKWARD_WEIGHT)
+
+    def back(a: np.ndarray, b: np.ndarray) -> np.ndarray:  # weighted log P(a | b), leftwards
+        if lm.backward is None:
+            return np.zeros(np.broadcast(a, b).shape, np.float32)
+        swap = {BOS_ID: EOS_ID, EOS_ID: BOS_ID}
+        a, b = (np.vectorize(lambda i: swap.get(int(i), int(i)))(x).astype(np.uint64)
+                for x in (a, b))
+        idx, found = lm.backward.bigrams.find(pack([b, a]))
+        unseen = lm.backward.unigram_backoff[b] + lm.backward.unigram_logp[a]
+        return np.float32(BACKWARD_WEIGHT) * np.where(found, lm.backward.bigrams.logp[idx],
+                                                      unseen)
 
     def grid(t: int) -> np.ndarray:  # log P(c | a b) + extra, float32 as the decoder has it
         a, b, c = np.meshgrid(ids[t - 2], ids[t - 1], ids[t], indexing="ij")
         bigram = lm.tables[0]
         idx, found = bigram.find(pack([a, b]))
-        backoff = np.where(found, bigram.backoff[idx], np.float32(0.0))
+        leftwards = np.where(free[t - 2][:, None, None], np.float32(0.0), back(a, b))
+        backoff = ahead * np.where(found, bigram.backoff[idx], np.float32(0.0)) + leftwards
         idx, found = bigram.find(pack([b, c]))
         unseen = lm.unigram_backoff[b] + lm.unigram_logp[c]
-        score = backoff + np.where(found, bigram.logp[idx], unseen)
+        score = backoff + ahead * np.where(found, bigram.logp[idx], unseen)
         idx, found = lm.tables[1].find(pack([a, b, c]))
-        score[found] = lm.tables[1].logp[idx[found]]
-        score[:, :, free[t]] = 0.0
+        score[found] = ahead * lm.tables[1].logp[idx[found]] + leftwards[found]
+        score[:, :, free[t]] = leftwards[:, :, free[t]]
         score += chain[t].scores.astype(np.float64)[None, None, :]
         return score
 
     idx, found = lm.tables[0].find(pack([ids[0][:, None], ids[1][None, :]]))
-    start = np.where(found, lm.tables[0].logp[idx],
-                     lm.unigram_backoff[ids[0]][:, None] + lm.unigram_logp[ids[1]][None, :])
+    start = ahead * np.where(found, lm.tables[0].logp[idx],
+                             lm.unigram_backoff[ids[0]][:, None] + lm.unigram_logp[ids[1]][None, :])
     state = np.where(free[1], np.float32(0.0), start) + chain[1].scores.astype(np.float64)
     pointers = []
     for t in range(2, len(chain)):
         total = state[:, :, None] + grid(t)
         pointers.append(total.argmax(axis=0))
         state = total.max(axis=0)
+    state = state + np.where(free[-2][:, None], np.float32(0.0),
+                             back(ids[-2][:, None], ids[-1][None, :]))
     prev, cur = np.unravel_index(int(state.argmax()), state.shape)
     choice = [0] * (len(chain) - 2) + [int(prev), int(cur)]
     for t in range(len(chain) - 1, 1, -1):
@@ -333,7 +390,8 @@ def _grid_viterbi(lm: LanguageModel, chain: list[Candidates]) -> list[int]:
     return choice
 
 
-def _random_model(rng: np.random.Generator, size: int = 12) -> LanguageModel:
+def _random_model(rng: np.random.Generator, size: int = 12, backward: bool = False
+                  ) -> LanguageModel:
     """A trigram model of random scores over a few syllables: unlike Kneser-Ney, seen
     trigrams may score below their back-off, and coarse values make exact and near ties."""
     def table(keys: np.ndarray, backoff: bool) -> NgramTable:
@@ -341,14 +399,20 @@ def _random_model(rng: np.random.Generator, size: int = 12) -> LanguageModel:
         values = rng.choice([-0.5, -1.0, -1.0000001, -2.0, -4.0], size=(2, len(keys)))
         return NgramTable(keys, values[0].astype(np.float32),
                           values[1].astype(np.float32) if backoff else np.zeros(0, np.float32))
+
+    def unigrams() -> tuple[np.ndarray, np.ndarray]:
+        return (rng.choice([-3.0, -3.0000002, -5.0], size=size).astype(np.float32),
+                rng.choice([0.0, -0.5, -1.0], size=size).astype(np.float32))
     ids = rng.integers(0, size, size=(3, 6 * size * size)).astype(np.uint64)
+    unigram_logp, unigram_backoff = unigrams()
     return LanguageModel(
         vocab=[f"w{i}" for i in range(size)],
-        unigram_logp=rng.choice([-3.0, -3.0000002, -5.0], size=size).astype(np.float32),
-        unigram_backoff=rng.choice([0.0, -0.5, -1.0], size=size).astype(np.float32),
+        unigram_logp=unigram_logp, unigram_backoff=unigram_backoff,
         tables=[table(pack([ids[0], ids[1]]), True), table(pack(list(ids)), False)],
         cap_logp=np.zeros(size, np.float32), lower_logp=np.zeros(size, np.float32),
         frequency=np.ones(size, np.float32),
+        backward=Reversed(*unigrams(), table(pack([ids[2], ids[0]]), False)) if backward
+        else None,
     )
 
 
@@ -359,7 +423,7 @@ def test_decoder_matches_the_full_grids_ties_and_names_included() -> None:
     trigrams below their back-off and with name readings."""
     rng = np.random.default_rng(7)
     for _ in range(40):
-        lm = _random_model(rng)
+        lm = _random_model(rng, backward=rng.random() < 0.5)
         for _ in range(10):
             chain = [Candidates(np.array([BOS_ID]), np.zeros(1, np.float32))]
             for k in rng.choice([1, 1, 2, 3, 6], size=int(rng.integers(1, 25))):

@@ -20,6 +20,7 @@ import numpy as np
 
 from .lm import (
     BOS_ID,
+    EOS,
     EOS_ID,
     MAX_VOCAB,
     NUM_ID,
@@ -27,10 +28,19 @@ from .lm import (
     UNK_ID,
     WORD_START_ID,
     LanguageModel,
+    NgramTable,
+    Reversed,
     count_ngrams,
     estimate,
 )
-from .names import FAMILY, SLOTS, estimate_name_logp, lexicon_names, running_text_names
+from .names import (
+    FAMILY,
+    SLOTS,
+    estimate_name_logp,
+    head_logp,
+    lexicon_names,
+    running_text_names,
+)
 from .syllable import normalize_syllable, strip_diacritics
 from .tokens import PUNCT, SYMBOL, WORD, is_all_caps, segments, tokenize
 
@@ -245,6 +255,12 @@ def build_model(sources: Iterable[TextSource], config: BuildConfig) -> LanguageM
     seq_index = np.repeat(np.arange(len(sequences)), lengths)
     weights = np.repeat(np.array([w for _, w in sequences], dtype=np.float64), lengths)
     counts = count_ngrams(ids, seq_index, weights, config.order)
+    # right to left: the words between the markers reversed, the markers kept in place
+    backward_ids = np.fromiter(
+        (index[w] for seq, _ in sequences
+         for w in (seq[:1] + seq[-2:0:-1] + seq[-1:] if seq[-1] == EOS else seq[:1] + seq[:0:-1])),
+        dtype=np.int64, count=len(ids))
+    backward_counts = count_ngrams(backward_ids, seq_index, weights, config.order)
     prior = np.zeros(len(vocab))
     for word, freq in wordfreq_counts.items():
         prior[index[word]] = freq
@@ -253,24 +269,31 @@ def build_model(sources: Iterable[TextSource], config: BuildConfig) -> LanguageM
     prior[[BOS_ID, EOS_ID, UNK_ID, NUM_ID, WORD_START_ID]] = 0
     cap_logp, lower_logp = _capitalisation(caps, index)
     model = estimate(counts, vocab, prior, cap_logp, lower_logp, abbreviation_map(abbreviations))
-    counts, model.name_share = _name_counts(running, index)
+    backward = estimate(backward_counts, vocab, prior, cap_logp, lower_logp, {})
+    bigrams = backward.tables[0]
+    model.backward = Reversed(backward.unigram_logp, backward.unigram_backoff,
+                              NgramTable(bigrams.keys, bigrams.logp, np.zeros(0, np.float32)))
+    counts, model.name_share, model.head_logp = _name_counts(running, index)
     model.name_logp = estimate_name_logp(counts, model.frequency.astype(np.float64))
     return model
 
 
 def _name_counts(
     running: list[str], index: dict[str, int], root: Path = DICTIONARIES
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Occurrences of each syllable as a family, middle and given name (the lexicon's name
-    lists, then the names in running text), and the share of names per title-case run."""
+    lists, then the names in running text), the share of names per title-case run, and
+    log P(a name follows | syllable)."""
     counts = np.zeros((SLOTS, len(index)))
     listed = list(lexicon_names(root / "admin_lexicon.txt"))
     family = {syllable for slot, syllable in listed if slot == FAMILY}
-    found, share = running_text_names(running, family, {syllable for _, syllable in listed})
+    heads: tuple[Counter[str], Counter[str]] = (Counter(), Counter())
+    found, share = running_text_names(running, family, {syllable for _, syllable in listed},
+                                      heads)
     for slot, syllable in [*listed, *found]:
         if syllable in index:
             counts[slot, index[syllable]] += 1
-    return counts, share
+    return counts, share, head_logp(heads, index)
 
 
 def _wordfreq_counts() -> dict[str, float]:

@@ -58,6 +58,21 @@ class NgramTable:
         return idx, self.keys[idx] == query
 
 
+@dataclass
+class Reversed:
+    """The same text's bigrams read right to left: log P(word | the word after it).
+
+    Read left to right, an unseen pair (a, b) leaves b to the unigram however surely b
+    calls for its left neighbour ("ung" before "thư", "cổ" before "phần"); read right to
+    left, b speaks for a.  The decoder scores a path by both readings
+    (decode.BACKWARD_WEIGHT).  Ids are the forward model's, <s> and </s> swapped: here
+    <s> opens a sentence read from its end."""
+
+    unigram_logp: np.ndarray
+    unigram_backoff: np.ndarray
+    bigrams: NgramTable  # highest order: no backoffs
+
+
 @dataclass(eq=False)  # compared and hashed by identity: caches key on the model object
 class LanguageModel:
     """Syllable LM plus the lexical side data the restorer needs."""
@@ -73,6 +88,8 @@ class LanguageModel:
     # log P(syllable | family, middle, given-name slot) per row and id (names.py); None: none
     name_logp: np.ndarray | None = None
     name_share: np.ndarray | None = None  # per run length: share of title-case runs that are names
+    head_logp: np.ndarray | None = None  # log P(a name follows | syllable) per id (names.py)
+    backward: Reversed | None = None  # the n-grams read right to left; None: forward only
     index: dict[str, int] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -119,11 +136,19 @@ class LanguageModel:
             arrays["name_logp"] = self.name_logp.astype(np.float16)
         if self.name_share is not None:
             arrays["name_share"] = self.name_share.astype(np.float32)
-        for k, table in enumerate(self.tables, start=2):
-            arrays[f"keys{k}"] = table.keys
-            arrays[f"logp{k}"] = table.logp.astype(np.float16)
-            if k < self.order:
-                arrays[f"backoff{k}"] = table.backoff.astype(np.float16)
+        if self.head_logp is not None:
+            arrays["head_logp"] = self.head_logp.astype(np.float16)
+        parts = [("", self.tables)]
+        if self.backward is not None:
+            arrays["bw_unigram_logp"] = self.backward.unigram_logp
+            arrays["bw_unigram_backoff"] = self.backward.unigram_backoff
+            parts.append(("bw_", [self.backward.bigrams]))
+        for prefix, tables in parts:
+            for k, table in enumerate(tables, start=2):
+                arrays[f"{prefix}keys{k}"] = table.keys
+                arrays[f"{prefix}logp{k}"] = table.logp.astype(np.float16)
+                if k < len(tables) + 1:
+                    arrays[f"{prefix}backoff{k}"] = table.backoff.astype(np.float16)
         buffer = io.BytesIO()
         np.savez(buffer, **arrays)
         atomic_write_bytes(path, buffer.getvalue())  # no predictable temporary name
@@ -134,16 +159,12 @@ class LanguageModel:
         arrays' headers before any is read (a crafted file could ask for gigabytes)."""
         _check_arrays(path)
         with np.load(path, allow_pickle=False) as data:
-            order = 1 + sum(1 for name in data.files if name.startswith("keys"))
-            tables = []
-            for k in range(2, order + 1):
-                keys = data[f"keys{k}"]
-                backoff = (
-                    data[f"backoff{k}"].astype(np.float32)
-                    if k < order
-                    else np.zeros(0, dtype=np.float32)
-                )
-                tables.append(NgramTable(keys, data[f"logp{k}"].astype(np.float32), backoff))
+            tables = _load_tables(data, "")
+            backward = None
+            if "bw_unigram_logp" in data.files:
+                backward = Reversed(data["bw_unigram_logp"].astype(np.float32),
+                                    data["bw_unigram_backoff"].astype(np.float32),
+                                    _load_tables(data, "bw_")[0])
             abbr_text = str(data["abbreviations"])
             abbreviations = dict(
                 line.split("\t", 1) for line in abbr_text.split("\n") if "\t" in line
@@ -160,7 +181,22 @@ class LanguageModel:
                 name_logp=(data["name_logp"].astype(np.float32)
                            if "name_logp" in data.files else None),
                 name_share=data["name_share"] if "name_share" in data.files else None,
+                head_logp=(data["head_logp"].astype(np.float32)
+                           if "head_logp" in data.files else None),
+                backward=backward,
             )
+
+
+def _load_tables(data: np.lib.npyio.NpzFile, prefix: str) -> list[NgramTable]:
+    """The n-gram tables of orders 2.. stored under prefix ("" forward, "bw_" backward)."""
+    order = 1 + sum(1 for name in data.files if name.startswith(f"{prefix}keys"))
+    tables = []
+    for k in range(2, order + 1):
+        backoff = (data[f"{prefix}backoff{k}"].astype(np.float32) if k < order
+                   else np.zeros(0, dtype=np.float32))
+        tables.append(NgramTable(data[f"{prefix}keys{k}"],
+                                 data[f"{prefix}logp{k}"].astype(np.float32), backoff))
+    return tables
 
 
 MAX_MODEL_BYTES = 1_000_000_000  # decompressed; ours is about 10 MB

@@ -12,6 +12,7 @@ the lexicon's name lists and from the names found in running text.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -29,6 +30,7 @@ LEXICON_SECTIONS = {"Họ": FAMILY, "Tên đệm": MIDDLE, "Tên": GIVEN}
 MIN_NAME, MAX_NAME = 3, 4  # syllables of a name read as one: shorter title-case runs are
 # mostly titles ("Ban Tổ chức", "Phó Chủ tịch"; under a third are names), longer ones headings
 NOT_A_NAME = -np.inf  # log P(syllable | slot) of a syllable never seen in a name
+HEAD_WEIGHT = 1.0  # of log P(a name follows | word) before a run read as a name
 
 
 def is_titled(word: str) -> bool:
@@ -84,7 +86,8 @@ def name_runs(
 
 
 def running_text_names(
-    texts: Iterable[str], family: set[str], named: set[str]
+    texts: Iterable[str], family: set[str], named: set[str],
+    heads: tuple[Counter[str], Counter[str]] | None = None,
 ) -> tuple[list[tuple[int, str]], np.ndarray]:
     """The names in running text and how often a title-case run is one.
 
@@ -94,6 +97,9 @@ def running_text_names(
     name).  The decoder offers a name reading wherever a run could open with a family
     name once marks are lost, so the share per run length, the prior of a name reading,
     is counted over those runs ("Ban Chỉ Đạo" could open with "Bàn").
+
+    heads, if given, is filled with the word just before each title-case run of name
+    syllables ("bà", "ông", "đồng chí") and with every word, for head_logp.
     """
     openers = {strip_diacritics(syllable) for syllable in family}
     found: list[tuple[int, str]] = []
@@ -107,6 +113,8 @@ def running_text_names(
             titled = [s is not None and is_titled(t.text) for s, t in zip(syllables, words,
                                                                            strict=True)]
             opens = [s is not None and strip_diacritics(s) in openers for s in syllables]
+            if heads is not None:
+                _count_heads(syllables, titled, opens, named, heads)
             for start, end in name_runs(titled, [True] * len(words), opens):
                 run = [s for s in syllables[start:end] if s is not None]
                 syllables_in[len(run)] += len(run)
@@ -142,6 +150,34 @@ def estimate_name_logp(counts: np.ndarray, frequency: np.ndarray) -> np.ndarray:
     return out
 
 
+def _count_heads(syllables: list[str | None], titled: list[bool], opens: list[bool],
+                 named: set[str], heads: tuple[Counter[str], Counter[str]]) -> None:
+    """Count every word, and the words just before a title-case run of two or more name
+    syllables opened by a possible family name (the runs the decoder reads as names)."""
+    heads[1].update(s for s in syllables if s is not None)
+    for k in range(1, len(syllables) - 1):
+        head = syllables[k - 1]
+        if head is None or not (opens[k] and titled[k] and titled[k + 1]):
+            continue
+        end = next((j for j in range(k, len(titled)) if not titled[j]), len(titled))
+        if (not titled[k - 1] or not opens[k - 1]) and named.issuperset(syllables[k:end]):
+            heads[0][head] += 1
+
+
+def head_logp(heads: tuple[Counter[str], Counter[str]], index: dict[str, int],
+              prior: float = 2.0) -> np.ndarray:
+    """Smoothed log P(a name follows | syllable) per vocabulary id: "bà", "ông" are
+    followed by one far more often than "ba", "ong", which the n-grams cannot tell
+    where the name's own syllables are scored without them (with_name_readings)."""
+    before, total = np.zeros(len(index)), np.zeros(len(index))
+    for counts, out in zip(heads, (before, total), strict=True):
+        for syllable, count in counts.items():
+            if syllable in index:
+                out[index[syllable]] += count
+    rate = max(before.sum(), 1.0) / max(total.sum(), 1.0)
+    return np.log((before + prior * rate) / (total + prior)).astype(np.float32)
+
+
 def with_name_readings(
     lm: LanguageModel, cands: list[Candidates], titled: list[bool], glued: list[bool],
     cued: list[bool], forms: list[np.ndarray | None] | None = None,
@@ -166,6 +202,13 @@ def with_name_readings(
         prior = float(share[end - start])
         if not 0 < prior < 1:
             continue
+        head = out[start - 1] if start and glued[start] else None
+        if head is not None and head.restorable and lm.head_logp is not None:
+            # the word before is scored as the head of a name ("Bà", not "Ba"), as surely
+            # as the run is one
+            out[start - 1] = Candidates(
+                head.ids, (head.scores + HEAD_WEIGHT * prior * lm.head_logp[head.ids]
+                           ).astype(np.float32), True, head.context_free)
         # the run's prior, shared out over its syllables: a whole reading pays it once
         length = end - start
         word_reading, name_reading = math.log(1.0 - prior) / length, math.log(prior) / length
