@@ -143,7 +143,16 @@ def _inside(box: Box, regions: list[LineRegion], exclude: LineRegion | None = No
 
 
 MIN_BLOCK_LETTERS = 4  # fewer uncovered letter-sized marks are specks, not missed text
-INK_LEVEL = 127  # darker than this is ink, for the marks
+# The marks are the page's pixels darker than halfway from its paper (the median pixel) to its
+# ink (the darkest INK_PERCENTILE per cent of its pixels: the cores of its letters' strokes,
+# which on a page of text are many more). A fixed level, halfway from white to black, misses
+# a light page's letters whole: a grey photo of a page whose darkest strokes are light grey
+# held 2 letter-sized marks darker than 127 out of hundreds of letters.
+INK_PERCENTILE = 0.2
+INK_MIDWAY = 0.5
+# A page whose ink is within MIN_CONTRAST grey levels of its paper has no ink: its marks would
+# be the paper's grain.
+MIN_CONTRAST = 32
 
 
 @dataclass(frozen=True)
@@ -162,10 +171,23 @@ class InkMarks:
         return self.boxes[letters], self.centres[letters]
 
 
+def ink_level(gray: np.ndarray) -> int | None:
+    """The grey level at and under which a pixel is ink, by the page's own ink and paper
+    (see INK_PERCENTILE); None: the page has no ink."""
+    counts = np.cumsum(cv2.calcHist([gray], [0], None, [256], [0, 256]).ravel())  # np: 3x
+    ink, paper = np.searchsorted(counts, (INK_PERCENTILE / 100 * counts[-1], counts[-1] / 2))
+    if paper - ink < MIN_CONTRAST:
+        return None
+    return int(ink + INK_MIDWAY * (paper - ink))
+
+
 def ink_marks(gray: np.ndarray) -> InkMarks:
-    """The page's :class:`InkMarks`: find them once per page and hand them to both
-    :func:`detect_lines` and :func:`ink_covered`."""
-    _, ink = cv2.threshold(gray, INK_LEVEL, 255, cv2.THRESH_BINARY_INV)
+    """The page's :class:`InkMarks` (at its :func:`ink_level`): find them once per page and
+    hand them to both :func:`detect_lines` and :func:`ink_covered`."""
+    level = ink_level(gray)
+    if level is None:
+        return InkMarks(np.zeros((0, 4), np.int32), np.zeros((0, 2), int))
+    _, ink = cv2.threshold(gray, level, 255, cv2.THRESH_BINARY_INV)
     # Only the rectangle around the ink is labelled: a cleaned page's margins are a third of
     # it. Its corner is kept even, so that the labelling's 2x2 blocks fall as on the page.
     left, top, width, height = cv2.boundingRect(ink)
@@ -227,17 +249,24 @@ def _doubtful_blocks(
             if label and letters_in[label] >= MIN_BLOCK_LETTERS]
 
 
+# Fewer letter-sized marks than this cannot judge the detector's lines: one mark would move
+# the share by over 5 points, a quarter of the room MIN_INK_COVERED (pipeline.pages) leaves.
+MIN_JUDGED_LETTERS = 20
+
+
 def ink_covered(
     gray: np.ndarray, regions: list[LineRegion], marks: InkMarks | None = None
 ) -> float:
-    """The share of the page's letter-sized ink marks that lie in a detected line (1.0 for a
-    page without any): well under 1 means the detector missed text Tesseract might read.
-    ``marks`` is the page's :func:`ink_marks`, when the caller has it."""
+    """The share of the page's letter-sized ink marks that lie in a detected line: well under
+    1 means the detector missed text Tesseract might read. 1.0 when the page has too few of
+    them to judge (MIN_JUDGED_LETTERS): nothing then shows that the detector, whose lines
+    read better wherever it was measured, missed any. ``marks`` is the page's
+    :func:`ink_marks`, when the caller has it."""
     if not regions:
         return 0.0
     height = float(np.median([region.box.height for region in regions]))
     _, centres = (ink_marks(gray) if marks is None else marks).letters(height)
-    if not len(centres):
+    if len(centres) < MIN_JUDGED_LETTERS:
         return 1.0
     return float(_in_lines(centres, regions, height).mean())
 

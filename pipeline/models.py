@@ -72,6 +72,13 @@ class Page:
     text_source: str = "ocr"  # "ocr": Tesseract read it; "pdf": the PDF's own text layer
     source: Path | None = None  # the file the page was read from: a document may span several
     source_page: int | None = None  # its 1-based page number in that file
+    # What read it, for an audit: whose layout found its lines ("detector", or "tesseract": asked
+    # for, or the detector missed the text; None: not OCR'd), the Tesseract models (as its -l)
+    # that read them, with how many lines each read ("Vietnamese+vie": the Vietnamese script
+    # model, for small or blurred letters), and how much the page was widened for them
+    layout: str | None = None
+    models: dict[str, int] = field(default_factory=dict)
+    widening: float = 1.0
 
     @property
     def text_angle(self) -> float:

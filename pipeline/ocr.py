@@ -12,6 +12,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections import Counter
 from functools import cache
 from pathlib import Path
 
@@ -216,10 +217,11 @@ NOISY_SYLLABLES = 2
 
 def recognise_lines(
     pixels: np.ndarray, regions: list[LineRegion], *, lang: str = "vie", timeout: float = 0,
-    enlarged: bool = False,
+    enlarged: bool = False, read_by: Counter[str] | None = None,
 ) -> list[Line]:
     """Each detected line read by Tesseract as one line (``--psm 7``), words in page pixels;
-    lines in which Tesseract found no word are left out.
+    lines in which Tesseract found no word are left out. ``read_by``, when given, counts each
+    line kept under the model (as Tesseract's -l) whose reading was kept: the page's record.
 
     The engine stays loaded in the process (tesserocr), so a page of fifty lines costs fifty
     recognitions, not fifty Tesseract start-ups. ``timeout`` bounds the whole page.
@@ -230,7 +232,7 @@ def recognise_lines(
     lines = []
     for index, region in enumerate(regions):
         crop, left, top = _line_crop(gray, region.box)
-        words = _read_line(crop, left, top, lang, deadline, timeout)
+        words, model = _read_line(crop, left, top, lang, deadline, timeout), lang
         if not words:
             words = _read_line(crop, left, top, lang, deadline, timeout, noise_rows=True)
             if sum(is_syllable(word.text) for word in words) < NOISY_SYLLABLES:
@@ -244,11 +246,13 @@ def recognise_lines(
         ):
             again = _read_line(crop, left, top, lang, deadline, timeout, script=True)
             if _mean_confidence(again) > _mean_confidence(words):
-                words = again
+                words, model = again, with_script_model(lang)
         for word in words:  # a word may reach into the white margin, off the page
             word.box = _clipped(word.box, gray.shape[1], gray.shape[0])
         if words:
             lines.append(Line(words=words, box=_union_all(words), paragraph=index))
+            if read_by is not None:
+                read_by[model] += 1
     return lines
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import resource
+from collections import Counter
 from pathlib import Path
 
 import cv2
@@ -41,15 +42,22 @@ def ocr_page(
     else:
         pixels, angle, rotation, scale, transform = page.pixels, 0.0, 0, 1.0, np.eye(3)
     enlarged = scale > 1.0
-    lines, widening = (None, 1.0) if options.raw else _detected_lines(pixels, options, enlarged)
+    read_by: Counter[str] = Counter()  # lines read by each model, for the page's record
+    lines, widening = (
+        (None, 1.0) if options.raw else _detected_lines(pixels, options, enlarged, read_by)
+    )
+    layout = "detector" if lines is not None else "tesseract"
     if lines is None:
         lines = ocr.recognise(
             pixels, lang=options.lang, psm=options.psm, timeout=options.timeout, enlarged=enlarged
         )
+        read_by = Counter({ocr.with_script_model(options.lang) if enlarged else options.lang:
+                           len(lines)})
         if not options.raw:
             recovered = ocr.recover_dropped_text(
                 pixels, lines, lang=options.lang, timeout=options.timeout
             )
+            read_by[options.lang] += len(recovered) - len(lines)
             lines = reading_order.reading_order(recovered, pixels.shape[1])
             _flag_marks(lines)
     transform = np.diag([widening, 1.0, 1.0]) @ transform
@@ -62,17 +70,19 @@ def ocr_page(
         rotation=rotation, scale=scale, lines=lines,
         # PNG stores pixels per metre: its 300 dpi reads back as 299.9994
         dpi=None if page.dpi is None else round(page.dpi, 1),
+        layout=layout, models={model: n for model, n in read_by.items() if n},
+        widening=round(widening, 4),
     )
 
 
 def _detected_lines(
-    pixels: np.ndarray, options: OcrOptions, enlarged: bool
+    pixels: np.ndarray, options: OcrOptions, enlarged: bool, read_by: Counter[str]
 ) -> tuple[list[Line] | None, float]:
     """The page's lines found by the detector, read line by line, junk flagged, in reading
     order, and how much the page was widened for them (``ocr.widening``; their boxes are on
     the widened page); None when Tesseract's own layout is asked for, or the detector missed
     the text. ``enlarged``: the page's letters were small and were enlarged
-    (``ocr.recognise_lines``)."""
+    (``ocr.recognise_lines``). ``read_by`` gets the lines read by each model."""
     if options.layout not in LAYOUTS:
         raise ValueError(f"unknown layout {options.layout!r} (one of: {', '.join(LAYOUTS)})")
     if options.layout == "tesseract":
@@ -82,8 +92,10 @@ def _detected_lines(
     regions = detect.detect_lines(gray, marks)
     if not regions or detect.ink_covered(gray, regions, marks) < MIN_INK_COVERED:
         return None, 1.0
+    first: Counter[str] = Counter()
     lines = ocr.recognise_lines(
-        gray, regions, lang=options.lang, timeout=options.timeout, enlarged=enlarged
+        gray, regions, lang=options.lang, timeout=options.timeout, enlarged=enlarged,
+        read_by=first,
     )
     if not lines:
         return None, 1.0
@@ -92,12 +104,14 @@ def _detected_lines(
         factor = ocr.widening(gray, regions, lines, lang=options.lang, timeout=options.timeout)
         if factor != 1.0:
             wide, wide_regions, exact = _widened(gray, regions, factor)
+            wide_read: Counter[str] = Counter()
             wide_lines = ocr.recognise_lines(
                 wide, wide_regions, lang=options.lang, timeout=options.timeout,
-                enlarged=enlarged,
+                enlarged=enlarged, read_by=wide_read,
             )
             if wide_lines:
-                gray, lines, widening = wide, wide_lines, exact
+                gray, lines, widening, first = wide, wide_lines, exact, wide_read
+    read_by.update(first)
     detect.flag_junk(lines)  # pieces: a seal's marks make no table cell when joined
     lines = reading_order.join_pieces(lines, gray.shape[1])
     detect.flag_junk(lines)  # on whole lines: a misread piece of a real one is no junk

@@ -71,7 +71,7 @@ def _blocks_labelled_on_the_whole_page(
 ) -> tuple[list[Box], float]:
     """The doubtful blocks and the ink covered, the plain way: own components, every line and
     mark drawn on page-sized canvases, the whole page labelled."""
-    _, ink = cv2.threshold(gray, 127, 255, cv2.THRESH_BINARY_INV)
+    _, ink = cv2.threshold(gray, detect.ink_level(gray), 255, cv2.THRESH_BINARY_INV)
     _, _, stats, centres = cv2.connectedComponentsWithStats(ink, connectivity=8)
     widths, heights = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
     letters = (heights >= 0.3 * height) & (heights <= 1.5 * height) & (widths <= 3 * height)
@@ -239,6 +239,8 @@ def test_cli_layout_option(tmp_path: Path, png_a: Path) -> None:
     assert done.exit_code == 0, done.output
     record = json.loads((tmp_path / "out" / "ke-hoach-a.json").read_text(encoding="utf-8"))
     assert record["settings"]["layout"] == "tesseract"
+    assert record["pages"][0]["layout"] == "tesseract"  # what read the page, in its record
+    assert list(record["pages"][0]["models"]) == ["vie"]
     assert "KẾ HOẠCH" in (tmp_path / "out" / "ke-hoach-a.txt").read_text(encoding="utf-8")
 
 
@@ -248,13 +250,42 @@ def test_the_marks_are_those_of_the_whole_page(sealed) -> None:
     for top, left in ((0, 0), (7, 13)):
         page = np.full((sealed.shape[0] + top, sealed.shape[1] + left), 255, np.uint8)
         page[top:, left:] = sealed
-        _, ink = cv2.threshold(page, detect.INK_LEVEL, 255, cv2.THRESH_BINARY_INV)
+        _, ink = cv2.threshold(page, detect.ink_level(page), 255, cv2.THRESH_BINARY_INV)
         _, _, stats, centres = cv2.connectedComponentsWithStats(ink, connectivity=8)
         marks = detect.ink_marks(page)
         assert np.array_equal(marks.boxes, stats[1:, :4])
         assert np.array_equal(marks.centres, centres[1:].astype(int))
     blank = detect.ink_marks(np.full((40, 60), 255, np.uint8))
     assert blank.boxes.shape == (0, 4) and blank.centres.shape == (0, 2)
+
+
+def test_a_light_page_is_judged_by_its_own_ink(sealed) -> None:
+    """A page whose darkest strokes are light grey (a grey photo): measured against its own
+    ink and paper, it has the letters of the same page printed dark, and the detector's lines
+    hold as much of them; measured against a fixed 127 it would have none."""
+    light = (255 - (255 - sealed.astype(np.float32)) * 0.3).round().astype(np.uint8)
+    assert light.min() > 170 and detect.ink_level(sealed) <= 160
+    regions = detect.detect_lines(sealed)
+    height = float(np.median([region.box.height for region in regions]))
+    dark_letters = len(detect.ink_marks(sealed).letters(height)[1])
+    light_letters = len(detect.ink_marks(light).letters(height)[1])
+    assert light_letters >= 0.8 * dark_letters
+    assert abs(detect.ink_covered(light, regions) - detect.ink_covered(sealed, regions)) < 0.02
+
+
+def test_too_few_letters_cannot_judge_the_lines(rendered_a) -> None:
+    """A handful of letters outside every line is no evidence the detector missed text: the
+    page keeps its lines; a whole line's letters outside them are."""
+    page = np.asarray(rendered_a.image.convert("L"))
+    line = next(r.box for r in detect.detect_lines(page) if r.box.width > 30 * r.box.height)
+    strip = page[line.top - line.height : line.top + 2 * line.height,
+                 line.left - line.height : line.left + line.width + line.height]
+    few = np.full_like(strip, 255)  # the line's first few letters only
+    few[:, : 4 * line.height] = strip[:, : 4 * line.height]
+    elsewhere = [detect.LineRegion(Box(0, 0, 5, line.height), 1.0)]  # holds no letter
+    assert 0 < len(detect.ink_marks(few).letters(line.height)[1]) < detect.MIN_JUDGED_LETTERS
+    assert detect.ink_covered(few, elsewhere) == 1.0
+    assert detect.ink_covered(strip, elsewhere) == 0.0
 
 
 def test_the_page_scaled_the_fast_way_gives_the_same_lines(

@@ -12,12 +12,14 @@ import pytest
 from lxml import etree
 from PIL import Image
 
-from pipeline import __version__
-from pipeline.api import BatchOptions, OcrOptions, run_batch
+from pipeline import __version__, ocr
+from pipeline.api import BatchOptions, OcrOptions, ocr_document, run_batch
 from pipeline.models import Box, Document, Line, Page, Word
+from pipeline.synth import write_scans
 from pipeline.writers.alto import write_alto
 from pipeline.writers.json import write_json
 from pipeline.writers.txt import write_txt
+from tests.conftest import PLAN_A
 
 ALTO_XSD = Path(__file__).resolve().parents[2] / "shared" / "reference" / "alto" / "alto-4-4.xsd"
 ALTO = {"a": "http://www.loc.gov/standards/alto/ns-v4#"}
@@ -58,6 +60,37 @@ def test_json_records_how_it_was_made(batch_out: Path, _pixels_a: np.ndarray) ->
     assert page["dpi"] == 300.0
     assert (page["height"], page["width"]) == _pixels_a.shape[:2]  # the scan's own size
     assert {"deskew_angle", "rotation", "scale", "corrections", "lines", "text"} <= set(page)
+    # what read it: the detector's lines, all by vie (letters of a good size: no script model)
+    assert page["layout"] == "detector" and page["widening"] == 1.0
+    assert list(page["models"]) == ["vie"] and page["models"]["vie"] >= len(page["lines"]) - 5
+
+
+@pytest.mark.skipif(ocr.with_script_model("vie") == "vie",
+                    reason="Tesseract's Vietnamese script model is not installed (make setup)")
+def test_json_names_the_script_model_where_it_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 150-dpi scan is enlarged, and its doubtful lines are read again with the Vietnamese
+    script model: the page's record counts the lines whose reading it gave."""
+    script_readings = []
+    read_line = ocr._read_line
+
+    def spy(*args, **kwargs):
+        words = read_line(*args, **kwargs)
+        if kwargs.get("script"):
+            script_readings.append(words)
+        return words
+
+    monkeypatch.setattr(ocr, "_read_line", spy)
+    text = tmp_path / "ke-hoach-a.txt"
+    text.write_text(PLAN_A, encoding="utf-8")
+    [scan] = write_scans(text, tmp_path / "scans", seed=4, level="low-dpi")
+    write_json(ocr_document(scan), tmp_path / "low.json")
+    page = json.loads((tmp_path / "low.json").read_text("utf-8"))["pages"][0]
+    assert page["scale"] > 1.0 and page["layout"] == "detector"
+    script = ocr.with_script_model("vie")
+    assert set(page["models"]) == {"vie", script}
+    assert 0 < page["models"][script] <= len(script_readings)
 
 
 def test_alto_of_a_real_page_is_valid_alto_4_4(

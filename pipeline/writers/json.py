@@ -76,6 +76,11 @@ def _page_record(page: Page) -> dict:
         "deskew_angle": page.deskew_angle,
         "rotation": page.rotation,
         "scale": page.scale,
+        # what read it: whose layout found the lines ("detector"/"tesseract"; null: not OCR'd),
+        # the Tesseract models (as its -l) and how many lines each read, the page's widening
+        "layout": page.layout,
+        "models": page.models,
+        "widening": page.widening,
         "text": page.text,
         "corrections": [  # what post-OCR correction changed, for reviewers
             {"line": n, "word": k, "original": word.corrected_from,
@@ -165,7 +170,8 @@ def _page_of(record: dict) -> Page:
         scale=record.get("scale", 1.0), lines=lines, dpi=record.get("dpi"),
         text_source=record.get("text_source", "ocr"),
         source=Path(source) if source is not None else None,
-        source_page=record.get("source_page"),
+        source_page=record.get("source_page"), layout=record.get("layout"),
+        models=record.get("models", {}), widening=record.get("widening", 1.0),
     )
 
 
