@@ -13,7 +13,7 @@ import resource
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
-from pipeline.correct import recorrect_page
+from pipeline.correct import Corrections, apply_corrections, recorrect_page
 from pipeline.errors import InputError, OutputError
 from pipeline.manifest import PageStore
 from pipeline.models import Box, Document, Line, Page, Word, WordCounts
@@ -64,34 +64,42 @@ class _StoredPages(Sequence[Page]):
     """The document's pages in order, each read from the page store when asked for (a page
     sent along is in memory already) and told where it came from; never all held at once."""
 
-    def __init__(self, work: DocumentWork, positions: list[int]) -> None:
+    def __init__(self, work: DocumentWork, positions: list[int],
+                 corrections: dict[int, Corrections]) -> None:
         self._work = work
         self._store = PageStore(work.out_dir)
         self._positions = positions
+        self._corrections = corrections
 
     def __len__(self) -> int:
         return len(self._positions)
 
     def __getitem__(self, index):  # type: ignore[override]  # an int: slices are not asked for
-        return _page(self._work, self._store, self._positions[index])
+        return _page(self._work, self._store, self._positions[index], self._corrections)
 
     def __iter__(self) -> Iterator[Page]:
         for position in self._positions:
-            yield _page(self._work, self._store, position)
+            yield _page(self._work, self._store, position, self._corrections)
 
 
-def _page(work: DocumentWork, store: PageStore, position: int) -> Page:
+def _page(work: DocumentWork, store: PageStore, position: int,
+          corrections: dict[int, Corrections]) -> Page:
     """The page at ``position``; one removed from the store while the document is written
     fails the document (InputError), as when it is missing from the start.
 
-    With the batch's adapted model (--adapt) the page is corrected again each time it is read:
-    correcting from Tesseract's readings gives the same page every time, and holding the
-    corrected pages instead would make the worker's memory grow with the document."""
+    With the batch's adapted model (--adapt) the page is corrected again from Tesseract's
+    readings the first time it is read, and its changes kept in ``corrections``; every later
+    read (each output reads the pages anew) puts the same changes back without the model.
+    Only the changes are held, not the pages: the worker's memory does not grow with the
+    document."""
     page = work.given.get(position) or store.page(work.sha256, work.settings, position)
     if page is None:
         raise InputError(work.source, f"page {position} was lost from {store.root}; run again")
     if work.model is not None:
-        recorrect_page(page, work.lang, work.model)
+        if position in corrections:
+            apply_corrections(page, corrections[position])
+        else:
+            corrections[position] = recorrect_page(page, work.lang, work.model)
     page.source, page.source_page = work.page_refs[position - 1]
     page.number = position
     return page
@@ -108,13 +116,14 @@ def _pages(work: DocumentWork) -> tuple[_StoredPages, Document, WordCounts, list
     error, read again next run."""
     store = PageStore(work.out_dir)
     positions: list[int] = []
+    corrections: dict[int, Corrections] = {}  # --adapt: each page's, once it is corrected
     outline: list[Page] = []
     errors = []
 
     def readable() -> Iterator[Page]:
         for position in sorted({*work.given, *work.kept}):
             try:
-                page = _page(work, store, position)
+                page = _page(work, store, position, corrections)
             except InputError as error:
                 errors.append(error.reason)
                 continue
@@ -123,7 +132,8 @@ def _pages(work: DocumentWork) -> tuple[_StoredPages, Document, WordCounts, list
             yield page
 
     counts = word_counts(readable())
-    return _StoredPages(work, positions), Document(work.source, outline), counts, errors
+    pages = _StoredPages(work, positions, corrections)
+    return pages, Document(work.source, outline), counts, errors
 
 
 def _outline(page: Page) -> Page:

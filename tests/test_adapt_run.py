@@ -17,15 +17,19 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from pipeline import correct
 from pipeline.batch import ADAPTED_MODEL, BatchOptions, run_batch
 from pipeline.cli import main
 from pipeline.correct import recorrect_page
+from pipeline.finish import write_document
 from pipeline.inputs import read_pages
 from pipeline.manifest import MANIFEST_NAME, STATE_DIR
 from pipeline.pages import OcrOptions, ocr_page
 from pipeline.pool import KILL_AT_VARIABLE
 from pipeline.restore.adapt import model_digest
+from pipeline.restore.build import DEFAULT_MODEL_PATH
 from pipeline.synth import write_scans
+from pipeline.tasks import DocumentWork
 from tests.test_adapt import REPORT
 
 MINUTES = """ĐOÀN TNCS HỒ CHÍ MINH
@@ -230,6 +234,33 @@ def test_a_page_corrected_again_from_its_readings_is_the_page_as_corrected(
     again = copy.deepcopy(page)
     recorrect_page(again, "vie", None)
     assert again == page
+
+
+def test_a_document_is_corrected_again_once_per_page_however_many_outputs_read_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every output reads the pages anew; the model runs on each page once, and the later
+    reads get its changes back: the outputs are those of the page as it was corrected."""
+    source = tmp_path / "bien-ban.txt"
+    source.write_text(MINUTES, encoding="utf-8")
+    scan = write_scans(source, tmp_path / "scans", seed=7, level="low-dpi")[0]
+    page = ocr_page(next(iter(read_pages(scan))), OcrOptions(), scan)
+    assert any(word.corrected_from for line in page.lines for word in line.words)
+    runs = []
+    real = correct.correct_lines
+    monkeypatch.setattr(correct, "correct_lines", lambda *a, **k: runs.append(1) or real(*a, **k))
+
+    def written(out: Path, model: Path | None) -> dict[str, bytes]:
+        work = DocumentWork(scan, "bien-ban", out, "{}", "0" * 64, ((scan, 1),), (),
+                            given={1: copy.deepcopy(page)}, output_type="none", model=model)
+        assert write_document(work).errors == []
+        return _outputs(out)
+
+    as_read = written(tmp_path / "as-read", None)
+    assert runs == []
+    # the model the page was read with: corrected again, it is the same page
+    assert written(tmp_path / "again", DEFAULT_MODEL_PATH) == as_read
+    assert runs == [1]
 
 
 def test_adapt_refuses_options_that_leave_it_nothing_to_do(tmp_path: Path) -> None:
