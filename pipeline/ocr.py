@@ -290,7 +290,7 @@ def widening(
 
     def sureness(factor: float) -> np.ndarray:
         return np.array([_mean_confidence(_read_line(
-            _widened(crop, factor), 0, 0, lang, deadline, timeout)) for crop in crops])
+            widened(crop, factor), 0, 0, lang, deadline, timeout)) for crop in crops])
 
     base = sureness(1.0)
     best, best_gain = 1.0, 0.0
@@ -306,7 +306,8 @@ def _long(box: Box) -> bool:
     return box.width >= LONG_LINE * box.height
 
 
-def _widened(pixels: np.ndarray, factor: float) -> np.ndarray:
+def widened(pixels: np.ndarray, factor: float) -> np.ndarray:
+    """``pixels`` ``factor`` times as wide (the width rounded), letters kept sharp."""
     if factor == 1.0:
         return pixels
     width = max(round(pixels.shape[1] * factor), 1)

@@ -145,9 +145,9 @@ def _widened(
 ) -> tuple[np.ndarray, list[detect.LineRegion], float]:
     """The page and its lines ``factor`` times as wide, and the exact factor (the width is
     rounded)."""
-    width = max(round(gray.shape[1] * factor), 1)
+    wide = ocr.widened(gray, factor)
+    width = wide.shape[1]
     exact = width / gray.shape[1]
-    wide = cv2.resize(gray, (width, gray.shape[0]), interpolation=cv2.INTER_CUBIC)
     moved = []
     for region in regions:
         box = region.box
