@@ -330,7 +330,7 @@ class Known:
 
 
 STATE_DIR = ".vnplan"  # the folder's private state besides the manifest
-_PAGE_FORMAT = 1  # of a stored page's JSON: a page of another format or vnplan is read again
+_PAGE_FORMAT = 2  # of a stored page's JSON (2: layout, models, widening); another is read again
 # settings a page's reading ignores (--adapt corrects the pages again once they are all read)
 _NOT_PAGE_SETTINGS = ("pages", "parse", "output_type", "adapt", "adapted_lm")
 

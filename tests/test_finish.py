@@ -217,3 +217,16 @@ def test_workers_map_large_blocks_and_give_them_back(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-c", task], env=environment, check=True)
     mapped, kept = _probe_result(report)
     assert mapped >= 8 << 20 and kept < 1 << 20
+
+
+def test_a_page_kept_in_an_older_format_is_read_again(tmp_path: Path, real_page: Page) -> None:
+    """A page stored before the page's JSON gained fields (its layout, models, widening) would
+    come back with them empty: it is read again instead."""
+    store = PageStore(tmp_path)
+    store.save(SHA, SETTINGS, 1, real_page)
+    assert store.page(SHA, SETTINGS, 1) is not None
+    kept = store.folder(SHA, SETTINGS) / "1.json"
+    record = json.loads(kept.read_text())
+    record["format"] -= 1
+    kept.write_text(json.dumps(record))
+    assert store.page(SHA, SETTINGS, 1) is None
