@@ -520,13 +520,14 @@ def test_a_motto_damaged_by_ocr_stays_out_of_the_issuer():
 
 def test_a_number_line_whose_number_ocr_lost_is_not_a_body():
     """"Số:" labels the number line (Decree 30); with its slash or digits unread it must not
-    become a body named "Sở"."""
+    become a body named "Sở", and a symbol with no number is the blank number FIELDS.md keeps
+    ("Số:      /KH-UBND" → "/KH-UBND") whose thin slash OCR lost."""
     text = (
         "ỦY BAN NHÂN DÂN\nXÃ HÒA BÌNH\nSố: KH-UBND\n\n"
         "Hòa Bình, ngày 5 tháng 4 năm 2024\n\nKẾ HOẠCH\nSửa nhà cho hộ nghèo\n"
     )
     fields = parse_plan(text)
-    assert (fields.issuer, fields.doc_number) == ("Ủy ban nhân dân xã Hòa Bình", None)
+    assert (fields.issuer, fields.doc_number) == ("Ủy ban nhân dân xã Hòa Bình", "/KH-UBND")
     department = parse_plan("SỞ Y TẾ\nSố: 4/KH-SYT\n\nKẾ HOẠCH\nTiêm chủng\n")
     assert (department.issuer or "").casefold() == "sở y tế"  # a body named Sở stays one
 
@@ -569,3 +570,20 @@ def test_a_second_deadline_in_a_sentence_takes_only_its_own_clause():
     last = next(m for m in timeline if m.when == "trước ngày 5/4/2025")
     assert last.what.endswith("Các xã dọn vệ sinh") and len(last.what) < 200
     assert all(len(m.what) < 200 for m in timeline)
+
+
+def test_a_signature_and_a_seal_crossing_the_closing_leave_the_name_and_position_readable():
+    """What a signature drawn over the closing leaves in OCR: debris words before the name or
+    the position, marks between the name's words, and marks before the title."""
+    body = "\n".join(f"{n}. Tổ chức tuyên truyền trong toàn xã./." for n in range(1, 3))
+    closing = (
+        "\nNơi nhận:\n- UBND huyện;\n- Lưu: VT.\n\nTM. ỦY BAN NHÂN DÂN\nKT. CHỦ TỊCH\n"
+        "sĩ PHÓ CHỦ TỊCH\n{name}\n"
+    )
+    header = ("ỦY BAN NHÂN DÂN\nXÃ HÒA BÌNH\nSố: 12/KH-UBND\n\n"
+              "Hòa Bình, ngày 5 tháng 4 năm 2024\n\nKẾ HOẠCH\n'TUYÊN TRUYỀN PHÒNG CHỐNG MA TÚY\n\n")
+    for printed in ("ớ 7 Trần Văn Khải", "Trần: Văn Khải", "Trần Văn Khải"):
+        fields = parse_plan(header + body + closing.format(name=printed))
+        assert fields.signer_name == "Trần Văn Khải", printed
+        assert fields.signer_title == "TM. ỦY BAN NHÂN DÂN / KT. CHỦ TỊCH / PHÓ CHỦ TỊCH"
+        assert fields.title == "TUYÊN TRUYỀN PHÒNG CHỐNG MA TÚY"

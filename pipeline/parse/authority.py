@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
-from pipeline.parse.text import fold
+from pipeline.parse.text import fold, is_upper_text
 
 # Positions, the most common in plans first: a junk word is read as the first that fits.
 POSITIONS = (
@@ -59,8 +59,14 @@ def _words() -> dict[str, str]:
 
 
 def repair_authority(line: str) -> str:
-    """The known authority line that a damaged one stands for, else the line as printed."""
+    """The known authority line that a damaged one stands for, else the line as printed.
+    Authority lines are set in capitals: a word in small letters before them is debris a seal
+    or signature left ("sĩ PHÓ CHỦ TỊCH")."""
     tokens = _rejoin(line.split())
+    while len(tokens) > 1 and not any(c.isupper() for c in tokens[0]) and is_upper_text(
+        " ".join(tokens[1:])
+    ):
+        tokens = tokens[1:]
     folded = fold(" ".join(tokens))
     exact = _by_fold().get(folded)
     if exact:

@@ -92,17 +92,28 @@ def signature(lines: list[str]) -> tuple[str | None, str | None]:
 
 def _name_in(text: str) -> str | None:
     """The signer's name on a line: the whole line when it is name-shaped, else a family name
-    and the capitalised words after it at the line's end (seal debris read before it)."""
+    and the capitalised words after it at the line's end (seal debris read before it). A
+    signature crossing the name leaves marks between its words ("Phạm: Văn Thịnh"): a line
+    that is a name once they are gone is that name."""
     if _BULLET.match(text) or _caps_line(text):
         return None
     if is_person_name(text) or looks_like_name(text):
         return text
-    tail = re.search(r"(?:^|\s)(\w+(?:\s+[A-ZĐÀ-Ỹ]\w*){1,4})$", text)
+    unmarked = _MARKS_BETWEEN_WORDS.sub(" ", text).strip()
+    if unmarked != text and is_family_name(unmarked.split()[0]) and is_person_name(unmarked):
+        return unmarked
+    tail = _NAME_AT_END.search(text)
     if tail and is_family_name(tail.group(1).split()[0]) and looks_like_name(
         tail.group(1)[:1].upper() + tail.group(1)[1:]
     ):
         return tail.group(1)
     return None
+
+
+_MARKS_BETWEEN_WORDS = re.compile(r"(?<=\w)\s*[:.'`\"*^~|/\\][\s:.'`\"*^~|/\\]*(?=\w)")
+# a word of letters, then 1-4 capitalised words, at the line's end; the first word of letters
+# only, so that debris read before the name ("ớ 7 Nguyễn Văn Phương") cannot start it
+_NAME_AT_END = re.compile(r"(?:^|\s)([^\W\d_]+(?:\s+[A-ZĐÀ-Ỹ]\w*){1,4})$")
 
 
 def _caps_line(text: str) -> bool:

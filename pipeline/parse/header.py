@@ -22,6 +22,7 @@ _NUMBER = re.compile(
 )
 # The label of the number line, "Số:", which a body's name ("Sở …") never carries
 _NUMBER_LABEL = re.compile(r"^\s*s[o6ô0]\s*[:;]")
+_SYMBOL = re.compile(r"[A-ZĐ][A-ZĐ\d&.]*(?:-[A-ZĐ\d&.]+)+")  # "KH-UBND", "QĐ-BCĐ"
 _PLACE_DATE = re.compile(
     r"(?P<place>[^\W\d_][^,:;]*?)\s*,\s*ngay\b[\s._…]*(?P<d>\d{1,2})?[\s._…]*"
     r"thang[\s._…]*(?P<m>\d{1,2})?[\s._…]*nam\s*(?P<y>\d{4})"
@@ -72,8 +73,14 @@ def cut_header(lines: list[str]) -> tuple[str | None, str | None, str | None, li
             date = iso(found.group("d"), found.group("m"), found.group("y"))
             spans.append(found.span())
         rest = _remove(line, spans).strip(" -_=—–|")
-        if _NUMBER_LABEL.match(folded) and not found_number:
-            continue  # the number line with its number unreadable ("Số: KH-UBND"): no body
+        label = _NUMBER_LABEL.match(folded)
+        if label and not found_number:
+            # the number line with no number read: a blank left for hand-filling whose thin
+            # "/" OCR lost ("Số: KH-UBND") is the blank number FIELDS.md keeps, "/KH-UBND"
+            symbol = _SYMBOL.fullmatch(line[label.end():].strip(" /"))
+            if symbol and number is None:
+                number = "/" + symbol.group()
+            continue  # no body on the number line
         if rest and (is_upper_text(rest) or _issuer_like(rest)):
             leftovers.append(collapse(rest))
     return number, place, date, leftovers

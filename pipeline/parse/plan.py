@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from pipeline.parse import closing, header
 from pipeline.parse.awards import award_forms
 from pipeline.parse.legal import legal_basis
@@ -11,6 +13,10 @@ from pipeline.parse.spelling import respell_from_body
 from pipeline.parse.targets import targets
 from pipeline.parse.text import collapse
 from pipeline.parse.timeline import timeline
+
+# marks no title begins or ends with: a seal's or a rule's debris OCR read beside it ("'TRIỂN
+# KHAI …", "_TRIỂN KHAI …"); typographic quotes and brackets are kept
+_TITLE_DEBRIS = re.compile(r"^[`'_~^*|\\]+\s*|\s*[`'_~^*|\\]+$")
 
 PLAN = "Kế hoạch"
 
@@ -24,7 +30,9 @@ def parse_plan(text: str) -> PlanFields:
     parts = split_document(text)
     number, place, date, issuer_lines = header.cut_header(parts.header)
     body_text = " ".join(block.text for block in parts.body)
-    title = respell_from_body(collapse(" ".join(parts.title)), body_text) or None
+    title = respell_from_body(
+        _TITLE_DEBRIS.sub("", collapse(" ".join(parts.title))), body_text
+    ) or None
     movement, period = header.title_fields(title, body_text)
     doc_type = parts.doc_type or header.doc_type_from(number, body_text)
     if doc_type != PLAN:
