@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from pipeline.errors import MissingDependencyError
 from pipeline.models import Line, Page
 from pipeline.restore import (
+    LanguageModel,
     ModelMissingError,
     load_channel,
     load_language_model,
@@ -100,6 +102,27 @@ def _retone(text: str) -> bool:
     return len(word) >= 2 and word.isalpha() and is_valid_syllable(word)
 
 
+def language_model(lm_path: Path | None = None) -> LanguageModel:
+    """The correction's syllable model. A missing or broken one stops the batch
+    (MissingDependencyError): every page would fail."""
+    with _readable(lm_path):
+        return load_language_model(lm_path)
+
+
+@contextmanager
+def _readable(lm_path: Path | None) -> Iterator[None]:
+    """The correction models' load errors as the one-line error that tells what to do."""
+    try:
+        yield
+    except ModelMissingError as error:
+        raise MissingDependencyError(f"{error} (or use --no-correct)") from error
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+        raise MissingDependencyError(
+            f"{lm_path or DEFAULT_MODEL_PATH}: the correction models cannot be read ({error}); "
+            "rebuild the syllable model with `vnplan lm build`"
+        ) from error
+
+
 def correct_lines(
     lines: list[Line], lang: str = "vie", lm_path: Path | None = None,
     config: RepairConfig = DEFAULT_CONFIG,
@@ -109,16 +132,9 @@ def correct_lines(
     A missing or broken model stops the batch (MissingDependencyError): every page would fail.
     """
     legacy = "vie" not in lang.split("+")
-    try:
-        lm = load_language_model(lm_path)
+    lm = language_model(lm_path)
+    with _readable(lm_path):
         channel = load_channel("eng" if legacy else "vie")
-    except ModelMissingError as error:
-        raise MissingDependencyError(f"{error} (or use --no-correct)") from error
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
-        raise MissingDependencyError(
-            f"{lm_path or DEFAULT_MODEL_PATH}: the correction models cannot be read ({error}); "
-            "rebuild the syllable model with `vnplan lm build`"
-        ) from error
     fixer = repairer(lm, channel, config)
     for line in lines:
         for index, word in enumerate(line.words):

@@ -12,7 +12,6 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections import Counter
 from functools import cache
 from pathlib import Path
 
@@ -104,7 +103,7 @@ def recognise(
     return lines
 
 
-def _union_all(words: list[Word]) -> Box:
+def union_all(words: list[Word]) -> Box:
     box = words[0].box
     for word in words[1:]:
         box = _union(box, word.box)
@@ -174,7 +173,7 @@ def recover_dropped_text(
         for line in recognise(crop, lang=lang, psm=6, timeout=timeout):
             line.words = [word for word in line.words if word.confidence >= _RECOVERY_CONFIDENCE]
             if line.words:
-                line.box = _union_all(line.words)
+                line.box = union_all(line.words)
                 found.append(line)
         for line in found:
             line.paragraph = paragraph
@@ -217,11 +216,12 @@ NOISY_SYLLABLES = 2
 
 def recognise_lines(
     pixels: np.ndarray, regions: list[LineRegion], *, lang: str = "vie", timeout: float = 0,
-    enlarged: bool = False, read_by: Counter[str] | None = None,
+    enlarged: bool = False, models: dict[int, str] | None = None,
 ) -> list[Line]:
     """Each detected line read by Tesseract as one line (``--psm 7``), words in page pixels;
-    lines in which Tesseract found no word are left out. ``read_by``, when given, counts each
-    line kept under the model (as Tesseract's -l) whose reading was kept: the page's record.
+    lines in which Tesseract found no word are left out. ``models``, when given, gets the
+    model (as Tesseract's -l) whose reading of each line was kept, by the line's region index:
+    the page's record.
 
     The engine stays loaded in the process (tesserocr), so a page of fifty lines costs fifty
     recognitions, not fifty Tesseract start-ups. ``timeout`` bounds the whole page.
@@ -250,10 +250,37 @@ def recognise_lines(
         for word in words:  # a word may reach into the white margin, off the page
             word.box = _clipped(word.box, gray.shape[1], gray.shape[0])
         if words:
-            lines.append(Line(words=words, box=_union_all(words), paragraph=index))
-            if read_by is not None:
-                read_by[model] += 1
+            lines.append(Line(words=words, box=union_all(words), paragraph=index))
+            if models is not None:
+                models[index] = model
     return lines
+
+
+def read_region_resized(
+    gray: np.ndarray, box: Box, factor: float, *, lang: str = "vie",
+    deadline: float | None = None, timeout: float = 0, script: bool = False,
+) -> list[Word]:
+    """The words of the line at ``box`` (cropped as :func:`recognise_lines` crops it), read
+    with its crop ``factor`` times as large, in page pixels; ``script``: with the Vietnamese
+    script model first. ``deadline`` (time.monotonic) ends the page's reading (``timeout``
+    seconds: for the message)."""
+    crop, left, top = _line_crop(gray, box)
+    if factor != 1.0:
+        shrink = factor < 1.0
+        crop = np.ascontiguousarray(cv2.resize(
+            crop, None, fx=factor, fy=factor,
+            interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC,
+        ))
+    words = _read_line(crop, 0, 0, lang, deadline, timeout, script=script)
+    for word in words:
+        x0, y0 = word.box.left / factor, word.box.top / factor
+        x1 = (word.box.left + word.box.width) / factor
+        y1 = (word.box.top + word.box.height) / factor
+        word.box = _clipped(
+            Box(left + round(x0), top + round(y0), max(round(x1 - x0), 1), max(round(y1 - y0), 1)),
+            gray.shape[1], gray.shape[0],
+        )
+    return words
 
 
 # A sheet photographed at a slant, or rectified by sides that run out of the picture, keeps

@@ -16,12 +16,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from pipeline import correct, detect, ocr, pdftext, preprocess, reading_order
+from pipeline import correct, detect, hypotheses, ocr, pdftext, preprocess, reading_order
 from pipeline.errors import InputError, OutputError
 from pipeline.inputs import PageImage, read_pages
 from pipeline.manifest import PageStore
 from pipeline.models import Box, Document, Line, Page
 from pipeline.preview import decoded_whole, preview_jpeg
+from pipeline.restore import LanguageModel
 from pipeline.tasks import LAYOUTS, KeepPage, OcrOptions, PageOutcome
 
 # The detector's lines must hold at least this share of the page's letter-sized ink, or the
@@ -92,10 +93,10 @@ def _detected_lines(
     regions = detect.detect_lines(gray, marks)
     if not regions or detect.ink_covered(gray, regions, marks) < MIN_INK_COVERED:
         return None, 1.0
-    first: Counter[str] = Counter()
+    models: dict[int, str] = {}  # each line's model, by its region
     lines = ocr.recognise_lines(
         gray, regions, lang=options.lang, timeout=options.timeout, enlarged=enlarged,
-        read_by=first,
+        models=models,
     )
     if not lines:
         return None, 1.0
@@ -104,19 +105,32 @@ def _detected_lines(
         factor = ocr.widening(gray, regions, lines, lang=options.lang, timeout=options.timeout)
         if factor != 1.0:
             wide, wide_regions, exact = _widened(gray, regions, factor)
-            wide_read: Counter[str] = Counter()
+            wide_models: dict[int, str] = {}
             wide_lines = ocr.recognise_lines(
                 wide, wide_regions, lang=options.lang, timeout=options.timeout,
-                enlarged=enlarged, read_by=wide_read,
+                enlarged=enlarged, models=wide_models,
             )
             if wide_lines:
-                gray, lines, widening, first = wide, wide_lines, exact, wide_read
-    read_by.update(first)
+                gray, regions, lines, widening = wide, wide_regions, wide_lines, exact
+                models = wide_models
+    # a 300-dpi scan is read at its own size, and a clean low-resolution one surely: not here
+    lm = _language_model(options) if enlarged and hypotheses.doubted(lines) else None
+    if lm is not None:
+        hypotheses.choose_readings(gray, regions, lines, lm, lang=options.lang,
+                                   timeout=options.timeout, models=models)
+    read_by.update(models.values())
     detect.flag_junk(lines)  # pieces: a seal's marks make no table cell when joined
     lines = reading_order.join_pieces(lines, gray.shape[1])
     detect.flag_junk(lines)  # on whole lines: a misread piece of a real one is no junk
     ordered = reading_order.order_lines(lines, gray.shape[1], reading_order.rules_by_band(gray))
     return ordered, widening
+
+
+def _language_model(options: OcrOptions) -> LanguageModel | None:
+    """The correction's language model, which also chooses among a doubted line's readings
+    (:mod:`pipeline.hypotheses`); None when the page is not corrected. A missing or broken
+    model stops the batch here as the correction would."""
+    return correct.language_model(options.lm) if options.correct else None
 
 
 READING_LETTERS = 3
