@@ -587,3 +587,14 @@ def test_a_signature_and_a_seal_crossing_the_closing_leave_the_name_and_position
         assert fields.signer_name == "Trần Văn Khải", printed
         assert fields.signer_title == "TM. ỦY BAN NHÂN DÂN / KT. CHỦ TỊCH / PHÓ CHỦ TỊCH"
         assert fields.title == "TUYÊN TRUYỀN PHÒNG CHỐNG MA TÚY"
+
+
+def test_a_garbled_position_in_capitals_is_not_taken_for_the_signers_name():
+    """A seal over "PHÓ CHỦ TỊCH" can leave a line in capitals that reads as two words; a
+    name set in capitals begins with a family name, so the name is the line under it."""
+    text = ("ỦY BAN NHÂN DÂN\nXÃ AN BÌNH\nSố: 3/KH-UBND\n\nAn Bình, ngày 2 tháng 3 năm 2024\n\n"
+            "KẾ HOẠCH\nTrồng cây xanh\n\n1. Mỗi thôn trồng 200 cây./.\n\nNơi nhận:\n- Lưu: VT.\n\n"
+            "KT. CHỦ TỊCH\nZXPHÓÈHỦ TỊCH\nĐào Mỹ\n")
+    assert parse_plan(text).signer_name == "Đào Mỹ"
+    capitals = text.replace("ZXPHÓÈHỦ TỊCH\nĐào Mỹ", "PHÓ CHỦ TỊCH\nĐÀO VĂN MỸ")
+    assert parse_plan(capitals).signer_name == "Đào Văn Mỹ"

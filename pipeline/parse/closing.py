@@ -79,7 +79,7 @@ def signature(lines: list[str]) -> tuple[str | None, str | None]:
             end += 1
         run = [repair_authority(line) for line in cleaned[start:end]]
         if any(is_authority(line) for line in run):
-            if len(run) > 1 and not is_authority(run[-1]) and is_person_name(run[-1].title()):
+            if len(run) > 1 and not is_authority(run[-1]) and _name_in_capitals(run[-1]):
                 name = run.pop().title()
             authority += run
             last_end = end
@@ -88,6 +88,12 @@ def signature(lines: list[str]) -> tuple[str | None, str | None]:
         return None, None
     name = name or next((found for t in cleaned[last_end:] if (found := _name_in(t))), None)
     return (normalise_name(name) if name else None), " / ".join(authority)
+
+
+def _name_in_capitals(text: str) -> bool:
+    """A signer's name set in capitals ("NGUYỄN VĂN AN"), not a position the seal garbled
+    ("ZXPHÓÈHỦ TỊCH"): a name begins with a family name."""
+    return is_person_name(text.title()) and is_family_name(text.split()[0])
 
 
 def _name_in(text: str) -> str | None:
