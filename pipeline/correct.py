@@ -6,6 +6,9 @@ abbreviations) and those Tesseract itself doubted, which also get a wider
 search.  The other words are valid syllables, yet its commonest error among them
 is the tone mark over the right letters ("thế" for "thể", "Nguyên" for "Nguyễn"):
 they may change tone, and nothing else, when the context clearly prefers it.
+On an enlarged page (a photo) any word may also become a spelling of the letters Tesseract
+weighed as it read it (``Word.choices``: "hành" read "bánh", "h" weighed beside "b"), on the
+same terms, the letters' cost added to the margin.
 A number Tesseract read with look-alike letters ("0l", "l2", "1§.") is read as the number first,
 where every part of it is mostly digits (never a word, a code or a Roman numeral).
 With an English-only model ("eng") the whole text is damaged the legacy way and
@@ -157,7 +160,13 @@ def correct_lines(
     doubted = [
         {i for i, w in enumerate(line.words) if w.confidence < LOW_CONFIDENCE} for line in lines
     ]
-    fixed, corrections = fixer.repair_lines(texts, focus, doubted, reshape=False, retone=retone)
+    # the letters Tesseract weighed, for the words still as it read them (not numbers)
+    choices = None if legacy else [
+        {i: w.choices for i, w in enumerate(line.words) if w.choices and w.corrected_from is None}
+        for line in lines
+    ]
+    fixed, corrections = fixer.repair_lines(texts, focus, doubted, reshape=False, retone=retone,
+                                            choices=choices)
     for line, new_text, changes in zip(lines, fixed, corrections, strict=True):
         pending = iter(changes)
         for word, new in zip(line.words, new_text.split(), strict=True):

@@ -102,7 +102,7 @@ def choose_readings(
             if with_script and script == lang:
                 continue  # no script model installed
             words = ocr.read_region_resized(gray, box, factor, lang=lang, deadline=deadline,
-                                            timeout=timeout, script=with_script)
+                                            timeout=timeout, script=with_script, choices=True)
             score = line_score(words, lm)
             if score > best_score:
                 best, best_score = words, score

@@ -330,7 +330,8 @@ class Known:
 
 
 STATE_DIR = ".vnplan"  # the folder's private state besides the manifest
-_PAGE_FORMAT = 2  # of a stored page's JSON (2: layout, models, widening); another is read again
+# of a stored page's JSON (2: layout, models, widening; 3: words' choices); another is read again
+_PAGE_FORMAT = 3
 # settings a page's reading ignores (--adapt corrects the pages again once they are all read)
 _NOT_PAGE_SETTINGS = ("pages", "parse", "output_type", "adapt", "adapted_lm")
 
@@ -459,7 +460,14 @@ def _page_from_json(record: dict) -> Page:
     TypeError."""
     lines = [
         Line(**{**line, "box": Box(**line["box"]),
-                "words": [Word(**{**word, "box": Box(**word["box"])}) for word in line["words"]]})
+                "words": [_word_from_json(word) for word in line["words"]]})
         for line in record.pop("lines")
     ]
     return Page(**record, lines=lines)
+
+
+def _word_from_json(record: dict) -> Word:
+    """The word as stored, its letters' choices (JSON lists) as the tuples a read word holds."""
+    choices = tuple(tuple((letter, cost) for letter, cost in options)
+                    for options in record.get("choices", ()))
+    return Word(**{**record, "box": Box(**record["box"]), "choices": choices})

@@ -38,6 +38,10 @@ class Word:
     box: Box
     corrected_from: str | None = None  # Tesseract's reading, when correction changed it
     correction_score: float | None = None  # log P(reading | correction) under the channel
+    # per letter of Tesseract's reading, on an enlarged page: (the letter read, 0.0) then the
+    # letters its LSTM weighed there, with their cost in nats (ocr.CHOICE_SPAN); () when it
+    # weighed none. Stored with the page, for its correction again; not written out.
+    choices: tuple[tuple[tuple[str, float], ...], ...] = ()
 
 
 @dataclass(slots=True)

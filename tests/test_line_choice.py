@@ -103,6 +103,8 @@ def test_the_choice_reads_a_small_photo_better_and_a_300_dpi_scan_not_at_all(
         return read(*args, **kwargs)
 
     monkeypatch.setattr(ocr, "read_region_resized", spy)
+    # the line choice alone: the letters Tesseract weighed (test_tesseract_choices) not offered
+    monkeypatch.setattr(ocr, "_letter_choices", lambda api: [])
     photo, truth = _small_photo()
     small = tmp_path / "small.png"
     cv2.imwrite(str(small), photo)

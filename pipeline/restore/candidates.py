@@ -7,7 +7,10 @@ Candidates shape: vocabulary ids plus an additive log-score per id.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -142,3 +145,27 @@ class CandidateIndex:
     def could_be_word(self, text: str) -> bool:
         """True if the letters also spell a stripped syllable (CA: Công an or "cà")."""
         return text.lower() in self.by_key
+
+
+# Spellings from the letters Tesseract weighed (Word.choices): at most CHOICE_SWAPS letters of
+# a word read otherwise (a third would reach a word Tesseract saw little of), the
+# MAX_SPELLINGS cheapest per word.
+CHOICE_SWAPS = 2
+MAX_SPELLINGS = 64
+
+
+def choice_spellings(letters: Sequence[Sequence[tuple[str, float]]]) -> list[tuple[str, float]]:
+    """Spellings of a word with one or CHOICE_SWAPS of its letters read as an alternative
+    Tesseract weighed (per letter: the letter read, then (alternative, cost in nats)), each
+    with its summed cost, the cheapest first."""
+    read = [options[0][0] for options in letters]
+    open_ = [i for i, options in enumerate(letters) if len(options) > 1]
+    spelled = []
+    for swaps in range(1, CHOICE_SWAPS + 1):
+        for places in itertools.combinations(open_, swaps):
+            for picks in itertools.product(*(letters[i][1:] for i in places)):
+                spelling = list(read)
+                for i, (letter, _) in zip(places, picks, strict=True):
+                    spelling[i] = letter
+                spelled.append(("".join(spelling), sum(cost for _, cost in picks)))
+    return heapq.nlargest(MAX_SPELLINGS, spelled, key=lambda found: found[1])

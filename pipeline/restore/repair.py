@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -20,7 +21,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from .align import EDGE_PUNCT, skeleton
-from .candidates import CAP_FLOOR, CAP_WEIGHT, CandidateIndex, Candidates
+from .candidates import CAP_FLOOR, CAP_WEIGHT, CandidateIndex, Candidates, choice_spellings
 from .channel import ChannelModel, base_char, match_case
 from .decode import decode_segments
 from .lm import BITS, BOS_ID, NUM_ID, UNK_ID, LanguageModel
@@ -48,6 +49,11 @@ MAX_CACHED = 100_000  # candidate lists kept per repairer (a few KB each)
 # the English model (CER with 0, 3, 5, 8 expected: .0861, .0854, .0853, .0853), not on 002.
 CONTEXT_EXPECTED = 5
 CONTEXT_FROM = 3
+# A spelling Tesseract's LSTM weighed for a word (Word.choices) is scored CHOICE_WEIGHT times
+# its cost there (the log of its letters' strength against the letters read), in place of the
+# channel's, which prices "b" read for "h" as any stranger: a word read with confidence
+# becomes one of them only when the context prefers it by the real-word margin and that cost.
+CHOICE_WEIGHT = 1.0
 
 
 @dataclass(frozen=True)
@@ -86,6 +92,8 @@ class _Piece:
     repair: bool  # False: kept as written, used as context only
     wide: bool = False
     retone: bool = False  # a valid syllable whose tone alone may change (real-word errors)
+    # per letter, the letters Tesseract weighed there (Word.choices): its spellings may be read
+    choices: Sequence[Sequence[tuple[str, float]]] = ()
 
 
 @dataclass
@@ -250,6 +258,42 @@ class Repairer:
         self._cache[key] = found
         return found
 
+    def with_choices(self, cand: Candidates | None, piece: _Piece) -> Candidates | None:
+        """``cand`` (None: the word as read, a valid syllable, with the real-word margin) joined
+        by the syllables spelled from the letters Tesseract weighed (CHOICE_WEIGHT); a syllable
+        already there keeps the better score. None when a word not open otherwise is no
+        syllable, or the margin is off."""
+        margin = self.config.real_word_margin
+        if margin is None:
+            return cand
+        spelled: dict[int, float] = {}
+        for spelling, cost in choice_spellings(piece.choices):
+            found = _PIECE.match(spelling)
+            assert found is not None
+            core = unicodedata.normalize("NFC", found["core"])
+            if not core.isalpha():
+                continue
+            i = self.lm.index.get(normalize_syllable(core) or core.lower())
+            if i is not None:
+                spelled[i] = max(spelled.get(i, -np.inf), CHOICE_WEIGHT * cost)
+        if not spelled:
+            return cand
+        if cand is None:
+            written = unicodedata.normalize("NFC", piece.core)
+            canonical = normalize_syllable(written)
+            own = self.lm.index.get(canonical) if canonical else None
+            if own is None:
+                return None
+            cand = Candidates(np.array([own], dtype=np.int64), np.array([
+                self.config.channel_weight * self.channel.logp(canonical,
+                                                               match_case(canonical, written))
+                + margin], dtype=np.float32), restorable=True)
+        scores = dict(zip(cand.ids.tolist(), cand.scores.tolist(), strict=True))
+        for i, score in spelled.items():
+            scores[i] = max(scores.get(i, -np.inf), score)
+        return Candidates(np.array(list(scores), dtype=np.int64),
+                          np.array(list(scores.values()), dtype=np.float32), restorable=True)
+
     def _case_cue(self, cand: Candidates, core: str) -> Candidates:
         """Add log P(case as written | syllable) inside a sentence, as restoration does: a
         capital there marks a name, so "Lê Văn Kién" reads "Kiên", not "văn kiện"."""
@@ -358,9 +402,11 @@ class Repairer:
     def split_pieces(
         self, line: str, focus: set[int] | None = None, doubted: set[int] | None = None,
         reshape: bool = True, retone: set[int] | None = None,
+        choices: dict[int, Sequence[Sequence[tuple[str, float]]]] | None = None,
     ) -> list[_Piece]:
         """Pieces of a line's words; only focus words (all when None) may be repaired, and
-        retone words may change their tone."""
+        retone words may change their tone; words with ``choices`` (Word.choices, only when
+        not ``reshape``) may be read as a spelling Tesseract weighed."""
         pieces = []
         for n, found in enumerate(re.finditer(r"(\s*)(\S+)", line)):
             m = _PIECE.match(found[2])
@@ -371,7 +417,8 @@ class Repairer:
             repair = (focus is None or n in focus) and not marker and self.repairable(m["core"])
             pieces.append(_Piece(found[1], m["lead"], m["core"], m["trail"], repair,
                                  wide=doubted is not None and n in doubted,
-                                 retone=not repair and retone is not None and n in retone))
+                                 retone=not repair and retone is not None and n in retone,
+                                 choices=() if reshape or marker else (choices or {}).get(n, ())))
         return self._merge_split(pieces) if reshape else pieces
 
     def _is_key(self, core: str) -> bool:
@@ -421,22 +468,24 @@ class Repairer:
         self, lines: list[str], focus: list[set[int]] | None = None,
         doubted: list[set[int]] | None = None, reshape: bool = True,
         retone: list[set[int]] | None = None,
+        choices: list[dict[int, Sequence[Sequence[tuple[str, float]]]]] | None = None,
     ) -> tuple[list[str], list[list[Correction]]]:
         """Repaired lines and, per line, the words changed; junk lines pass through.
 
         focus: per line, the word indices that may change (None: all); doubted: words
         the OCR engine was unsure of, searched wider; reshape: allow merging and
         splitting words (off when words must stay one-to-one with their boxes); retone:
-        valid syllables outside the focus whose tone alone may change.
+        valid syllables outside the focus whose tone alone may change; choices: per line, the
+        letters Tesseract weighed in its words, by word index (see :meth:`with_choices`).
         """
         parsed: list[list[_Piece] | None] = []
         for n, line in enumerate(lines):
             pieces = self.split_pieces(
                 line, focus[n] if focus else None, doubted[n] if doubted else None, reshape,
-                retone[n] if retone else None,
+                retone[n] if retone else None, choices[n] if choices else None,
             )
             junk = focus is None and self.is_junk(pieces)
-            open_ = any(p.repair or p.retone for p in pieces)
+            open_ = any(p.repair or p.retone or p.choices for p in pieces)
             parsed.append(None if junk or not open_ else pieces)
         segs: list[list[Candidates]] = []
         owners: list[list[tuple[int, int]]] = []
@@ -452,6 +501,8 @@ class Repairer:
                         self.candidates(piece.core, piece.wide) if piece.repair
                         else self.tone_candidates(piece.core) if piece.retone else None
                     )
+                    if piece.choices:
+                        cand = self.with_choices(cand, piece)
                     if cand is not None and not (initial or upper_line):
                         cand = self._case_cue(cand, piece.core)
                         cued.add((n, k))
@@ -497,7 +548,7 @@ class Repairer:
                 if syllable is not None and syllable == normalize_syllable(core):
                     syllable = None  # as written, in its case and tone placement (hoà, HOÀ)
                 if syllable is not None:
-                    fixed = (match_case(syllable, core) if piece.retone  # a word, as written
+                    fixed = (match_case(syllable, core) if not piece.repair  # a word, as written
                              else _apply_case(syllable, core, upper_line))
                     if fixed != core:
                         score = self.channel.logp(syllable, unicodedata.normalize("NFC", core))
