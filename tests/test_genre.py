@@ -26,5 +26,7 @@ def test_reading_both_ways_restores_an_unseen_genre_better() -> None:
     stripped = strip_diacritics(text)
     both = syllable_accuracy(restore_text(stripped, model, mode="stripped"), text)
     one = syllable_accuracy(restore_text(stripped, forward, mode="stripped"), text)
-    assert both > 0.94, name
-    assert both - one > 0.001  # 0.9430 against 0.9412 when written: 30 fewer errors
+    assert both > 0.9, name
+    # when written: 0.9430 against 0.9412 on 16 documents; 0.9164 against 0.9149 on 148 (the
+    # later ones, of everyday matters, restore worse from plans and news alone)
+    assert both - one > 0.001
