@@ -24,7 +24,6 @@ accuracy of the truth restored by the base and by the batch's adapted model (OUT
 from __future__ import annotations
 
 import argparse
-import re
 import shutil
 import sys
 import tempfile
@@ -33,7 +32,7 @@ from pathlib import Path
 
 from pipeline.api import BatchOptions, OcrOptions, available_cores, run_batch, run_documents
 from pipeline.batch import ADAPTED_MODEL
-from pipeline.evaluation.genre_eval import folds
+from pipeline.evaluation.genre_eval import by_number, folds
 from pipeline.evaluation.metrics import char_errors, syllable_accuracy
 from pipeline.restore import LanguageModel, restore_text, strip_diacritics
 from pipeline.restore.adapt import adapt, base_sources
@@ -73,14 +72,9 @@ def lines_part() -> None:
               f"{adapted.weight} | {_cut(before, after)} |")
 
 
-def _number(path: Path) -> int:
-    """doc-7 before doc-16 before doc-100: the corpus in the order it was written."""
-    return int(re.search(r"\d+", path.name).group())
-
-
 def batch_part(work: Path, documents: int, level: str) -> None:
     """Render, run twice, score; ``work`` keeps the scans and both output folders."""
-    texts = sorted((DICTIONARIES / "corpus").glob(GENRE), key=_number)[:documents]
+    texts = sorted((DICTIONARIES / "corpus").glob(GENRE), key=by_number)[:documents]
     scans = work / f"scans-{level}-{len(texts)}"
     if not scans.is_dir():
         for text in texts:

@@ -82,7 +82,7 @@ def documents() -> Iterator[tuple[Callable[[TextSource], bool], str]]:
     """(which training sources to leave out, held-out text) for each doc-* file, by number. A
     line some other file of the corpus also holds ("Nơi nhận:", the motto) stays in the model,
     as the boilerplate of a new document would be known."""
-    corpus = sorted((DICTIONARIES / "corpus").glob("*.txt"), key=_by_number)
+    corpus = sorted((DICTIONARIES / "corpus").glob("*.txt"), key=by_number)
     lines = {  # each file's lines in its own order, once
         path: list(dict.fromkeys(
             line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
@@ -98,7 +98,7 @@ def documents() -> Iterator[tuple[Callable[[TextSource], bool], str]]:
             )
 
 
-def _by_number(path: Path) -> tuple[str, int]:
+def by_number(path: Path) -> tuple[str, int]:
     """plan-2 before plan-11, doc-16 before doc-100: the files in the order they were written."""
     found = re.search(r"\d+", path.name)
     return path.name[:found.start()] if found else path.name, int(found.group()) if found else 0

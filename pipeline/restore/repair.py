@@ -268,9 +268,7 @@ class Repairer:
             return cand
         spelled: dict[int, float] = {}
         for spelling, cost in choice_spellings(piece.choices):
-            found = _PIECE.match(spelling)
-            assert found is not None
-            core = unicodedata.normalize("NFC", found["core"])
+            core = unicodedata.normalize("NFC", _PIECE.match(spelling)["core"])
             if not core.isalpha():
                 continue
             i = self.lm.index.get(normalize_syllable(core) or core.lower())
