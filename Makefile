@@ -40,7 +40,7 @@ $(VENV)/.installed: pyproject.toml
 model: $(MODEL)
 
 # The syllable language model: rebuilt when the dictionaries or the builder change.
-$(MODEL): $(VENV)/.installed pipeline/restore/build.py pipeline/restore/names.py \
+$(MODEL): $(VENV)/.installed pipeline/restore/build.py pipeline/restore/names.py pipeline/restore/places.py \
 		pipeline/restore/lm.py dictionaries/admin_lexicon.txt \
 		dictionaries/abbreviations.tsv $(wildcard dictionaries/corpus/*.txt)
 	$(VNPLAN) lm build -o $@

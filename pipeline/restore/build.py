@@ -7,7 +7,6 @@ dictionaries/ (admin lexicon, abbreviations, domain corpus).
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections import Counter
@@ -41,6 +40,7 @@ from .names import (
     lexicon_names,
     running_text_names,
 )
+from .places import gazetteer_names, lm_unit
 from .syllable import normalize_syllable, strip_diacritics
 from .tokens import PUNCT, SYMBOL, WORD, is_all_caps, segments, tokenize
 
@@ -105,18 +105,6 @@ def _dictionary_lines(path: Path) -> Iterator[str]:
             yield line
 
 
-def _gazetteer_names() -> set[str]:
-    import vietnam_provinces
-
-    names: set[str] = set()
-    with open(vietnam_provinces.FLAT_DIVISIONS_JSON_PATH, encoding="utf-8") as fh:
-        for row in json.load(fh):
-            for key in ("province_name", "district_name", "ward_name"):
-                if row.get(key):
-                    names.add(row[key])
-    return names
-
-
 def vlsp_sentences() -> list[str]:
     """The VLSP 2013 sentences (news) shipped with underthesea's POS tagger, as running text."""
     tagged = _underthesea_file(
@@ -141,7 +129,7 @@ def general_sources(config: BuildConfig) -> Iterator[TextSource]:
     if lexicon:
         for line in lexicon.read_text(encoding="utf-8").splitlines():
             yield TextSource(line.split("\t", 1)[0], config.lexicon_weight, is_entry=True)
-    for name in sorted(_gazetteer_names()):
+    for name in sorted(gazetteer_names()):
         yield TextSource(name, config.lexicon_weight, is_entry=True)
 
 
@@ -213,7 +201,7 @@ def _lm_units(text: str) -> Iterator[list[tuple[str, bool | None]]]:
             if tok.kind == PUNCT:
                 units.append((tok.text, None))
                 continue
-            syl = normalize_syllable(tok.text) if tok.kind == WORD else None
+            syl = lm_unit(tok.text) if tok.kind == WORD else None
             if syl is None:
                 units.append(("<unk>", None))
                 continue

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
+from .places import is_place_syllable
 from .syllable import has_diacritics, is_valid_syllable, strip_diacritics, syllable_inventory
 
 CLEAN, STRIPPED, OCR = "clean", "stripped", "ocr"
@@ -53,7 +54,10 @@ def _stripped_inventory() -> frozenset[str]:
 
 
 def is_plausible(word: str) -> bool:
-    """A syllable as written, or the stripped form of one ("chuc", "dieu")."""
+    """A syllable as written, or the stripped form of one ("chuc", "dieu"); place names'
+    own syllables count ("Krông", "Krong")."""
+    if is_place_syllable(word):
+        return True
     if has_diacritics(word):
         return is_valid_syllable(word)
     return word.lower() in _stripped_inventory()
