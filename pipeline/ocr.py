@@ -75,7 +75,7 @@ def recognise(
     current_key: tuple[int, int, int, int] | None = None
     paragraph_keys: dict[tuple[int, int, int], int] = {}
     for index, text in enumerate(data["text"]):
-        word_text = text.strip()
+        word_text = as_typed(text.strip())
         if data["level"][index] != 5 or not word_text:
             continue
         key = (
@@ -413,7 +413,7 @@ def _words(api, dx: int, dy: int, choices: bool = False) -> list[Word]:
         return words
     for word in tesserocr.iterate_level(iterator, level):
         try:
-            text = word.GetUTF8Text(level).strip()
+            text = as_typed(word.GetUTF8Text(level).strip())
         except RuntimeError:  # tesserocr's way of saying the word is empty
             continue
         bounds = word.BoundingBox(level)
@@ -425,13 +425,23 @@ def _words(api, dx: int, dy: int, choices: bool = False) -> list[Word]:
     if choices and words:
         letters = _letter_choices(api)
         if len(letters) == len(words) and all(
-            "".join(choice[0][0] for choice in word_letters) == word.text
+            as_typed("".join(choice[0][0] for choice in word_letters)) == word.text
             for word_letters, word in zip(letters, words, strict=True)
         ):  # else the symbols do not spell the words (a word of spaces): none offered
             for word_letters, word in zip(letters, words, strict=True):
                 if any(len(choice) > 1 for choice in word_letters):
                     word.choices = word_letters
     return words
+
+
+# Slashes Tesseract's script model writes inside dates and numbers ("14/3⁄2024"): typed as
+# "/", or a search for the date finds nothing.
+_AS_TYPED = str.maketrans({"\u2044": "/", "\u2215": "/"})
+
+
+def as_typed(text: str) -> str:
+    """A word as people type it: fraction and division slashes are "/"."""
+    return text.translate(_AS_TYPED)
 
 
 # Tesseract's LSTM weighs other letters for each one it reads (lstm_choice_mode 2: about 10%

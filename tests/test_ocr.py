@@ -9,6 +9,7 @@ from PIL import Image
 
 from pipeline.api import OcrOptions, ocr_document
 from pipeline.evaluation.metrics import cer
+from pipeline.ocr import as_typed
 from pipeline.synth import render_pages
 from tests.conftest import PLAN_A, PLAN_B
 
@@ -71,3 +72,9 @@ def test_signature_under_a_seal_is_recovered_after_the_recipients(layout: str) -
     text = ocr_document(page, OcrOptions(correct=False, layout=layout)).text
     assert "TM. ỦY BAN NHÂN DÂN" in text and "CHỦ TỊCH" in text
     assert text.index("- Lưu: VT") < text.index("TM. ỦY BAN NHÂN DÂN") < text.index("Phan Đình")
+
+
+def test_slashes_of_the_script_model_are_typed_as_slashes() -> None:
+    assert as_typed("14/3\u20442024") == "14/3/2024"
+    assert as_typed("37\u2215KH-UBND") == "37/KH-UBND"
+    assert as_typed("Hòa Bình") == "Hòa Bình"
