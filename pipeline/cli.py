@@ -199,7 +199,8 @@ def batch_options(function):
                               "instead of local processes."),
             click.option("--page-timeout", type=click.FloatRange(0), default=600,
                          show_default=True, callback=_finite,
-                         help="Seconds Tesseract may spend on one page (0: no limit)."),
+                         help="Seconds the reading of one page may take, all its stages "
+                              "(0: no limit)."),
             click.option("--group", type=click.Choice(GROUPINGS), default="auto",
                          show_default=True,
                          help="Which files make one document. auto: images of a folder whose "

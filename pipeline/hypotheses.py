@@ -18,7 +18,6 @@ closest to the truth would raise the word-F1 from 0.867 to 0.874 among the readi
 
 from __future__ import annotations
 
-import time
 import unicodedata
 
 import numpy as np
@@ -83,14 +82,14 @@ def line_score(words: list[Word], lm: LanguageModel) -> float:
 
 def choose_readings(
     gray: np.ndarray, regions: list[LineRegion], lines: list[Line], lm: LanguageModel, *,
-    lang: str = "vie", timeout: float = 0, models: dict[int, str] | None = None,
+    lang: str = "vie", deadline: ocr.Deadline = ocr.NO_DEADLINE,
+    models: dict[int, str] | None = None,
 ) -> int:
     """Read each doubted line of ``lines`` (as :func:`ocr.recognise_lines` read them from
     ``regions`` of ``gray``, each line's ``paragraph`` its region's index) again at RESIZES,
     and keep, in place, the reading with the best :func:`line_score`; how many lines changed.
     ``models`` (region index: model, as Tesseract's -l) is kept up to date when given.
-    ``timeout`` bounds the whole page."""
-    deadline = time.monotonic() + timeout if timeout else None
+    ``deadline``: the page's."""
     script = ocr.with_script_model(lang)
     changed = 0
     for line in lines:
@@ -102,7 +101,7 @@ def choose_readings(
             if with_script and script == lang:
                 continue  # no script model installed
             words = ocr.read_region_resized(gray, box, factor, lang=lang, deadline=deadline,
-                                            timeout=timeout, script=with_script, choices=True)
+                                            script=with_script, choices=True)
             score = line_score(words, lm)
             if score > best_score:
                 best, best_score = words, score

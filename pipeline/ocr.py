@@ -12,6 +12,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -28,6 +29,35 @@ class TesseractTimeout(Exception):
     """Tesseract ran longer than the caller allowed and was killed."""
 
 
+@dataclass(frozen=True)
+class Deadline:
+    """When a page's reading must end: every Tesseract run of the page (first reading, second
+    readings, widening, other sizes) shares it, so ``--page-timeout`` bounds the page, not
+    each of its stages. ``seconds`` is the limit as given (0: none), for the message."""
+
+    seconds: float = 0.0
+    at: float | None = None  # time.monotonic()
+
+    @classmethod
+    def after(cls, seconds: float) -> Deadline:
+        return cls(seconds, time.monotonic() + seconds if seconds else None)
+
+    def left(self) -> float:
+        """Seconds left (0: no limit); TesseractTimeout when none are."""
+        if self.at is None:
+            return 0.0
+        remaining = self.at - time.monotonic()
+        if remaining <= 0:
+            raise self.expired()
+        return remaining
+
+    def expired(self) -> TesseractTimeout:
+        return TesseractTimeout(f"Tesseract took over {self.seconds:g} s")
+
+
+NO_DEADLINE = Deadline()
+
+
 class TesseractFailed(Exception):
     """Tesseract exited with an error on an image; ``message`` is what it printed."""
 
@@ -37,14 +67,14 @@ class TesseractFailed(Exception):
 
 
 def recognise(
-    pixels: np.ndarray, *, lang: str = "vie", psm: int = 3, timeout: float = 0,
+    pixels: np.ndarray, *, lang: str = "vie", psm: int = 3, deadline: Deadline = NO_DEADLINE,
     enlarged: bool = False,
 ) -> list[Line]:
     """Words with confidences and boxes, grouped into Tesseract's lines, in reading order.
 
-    ``timeout`` (seconds, 0 for none) bounds one Tesseract run: a pathological page must not
-    hold a batch worker for ever. ``enlarged``: the page's letters were too small and were
-    enlarged (``preprocess``), so the Vietnamese script model reads with ``vie``.
+    ``deadline`` ends the run: a pathological page must not hold a batch worker for ever.
+    ``enlarged``: the page's letters were too small and were enlarged (``preprocess``), so the
+    Vietnamese script model reads with ``vie``.
     """
     check_tesseract(lang)
     # Only Tesseract's own layout reads a page this way (--layout tesseract, and pages that
@@ -63,11 +93,11 @@ def recognise(
             data = pytesseract.image_to_data(
                 image.name, lang=with_script_model(lang) if enlarged else lang,
                 config=f"--psm {psm}",
-                output_type=pytesseract.Output.DICT, timeout=timeout,
+                output_type=pytesseract.Output.DICT, timeout=deadline.left(),
             )
     except RuntimeError as error:  # a plain one: pytesseract's only signal that it killed it
         if "timeout" in str(error).lower():
-            raise TesseractTimeout(f"Tesseract took over {timeout:g} s") from error
+            raise deadline.expired() from error
         if isinstance(error, pytesseract.TesseractError):  # a RuntimeError too
             raise TesseractFailed(error.message) from error
         raise
@@ -126,7 +156,7 @@ def recover_dropped_text(
     *,
     lang: str = "vie",
     min_height: int = 20,
-    timeout: float = 0,
+    deadline: Deadline = NO_DEADLINE,
 ) -> list[Line]:
     """Read again, as single blocks, the inked regions Tesseract's layout analysis skipped.
 
@@ -170,7 +200,7 @@ def recover_dropped_text(
             continue  # a speck or a rule, not a block of text
         crop = gray[top : top + height, left : left + width]
         found = []
-        for line in recognise(crop, lang=lang, psm=6, timeout=timeout):
+        for line in recognise(crop, lang=lang, psm=6, deadline=deadline):
             line.words = [word for word in line.words if word.confidence >= _RECOVERY_CONFIDENCE]
             if line.words:
                 line.box = union_all(line.words)
@@ -215,8 +245,9 @@ NOISY_SYLLABLES = 2
 
 
 def recognise_lines(
-    pixels: np.ndarray, regions: list[LineRegion], *, lang: str = "vie", timeout: float = 0,
-    enlarged: bool = False, models: dict[int, str] | None = None,
+    pixels: np.ndarray, regions: list[LineRegion], *, lang: str = "vie",
+    deadline: Deadline = NO_DEADLINE, enlarged: bool = False,
+    models: dict[int, str] | None = None,
 ) -> list[Line]:
     """Each detected line read by Tesseract as one line (``--psm 7``), words in page pixels;
     lines in which Tesseract found no word are left out. ``models``, when given, gets the
@@ -224,31 +255,30 @@ def recognise_lines(
     the page's record.
 
     The engine stays loaded in the process (tesserocr), so a page of fifty lines costs fifty
-    recognitions, not fifty Tesseract start-ups. ``timeout`` bounds the whole page.
+    recognitions, not fifty Tesseract start-ups. ``deadline``: the page's.
     ``enlarged``: the letters were too small and were enlarged (see SCRIPT_CONFIDENCE); the
     words then carry their letters' alternatives (CHOICE_SPAN), for the correction.
     """
     gray = pixels if pixels.ndim == 2 else cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY)
-    deadline = time.monotonic() + timeout if timeout else None
     lines = []
     for index, region in enumerate(regions):
         crop, left, top = _line_crop(gray, region.box)
-        words = _read_line(crop, left, top, lang, deadline, timeout, choices=enlarged)
+        words = _read_line(crop, left, top, lang, deadline, choices=enlarged)
         model = lang
         if not words:
-            words = _read_line(crop, left, top, lang, deadline, timeout, noise_rows=True,
+            words = _read_line(crop, left, top, lang, deadline, noise_rows=True,
                                choices=enlarged)
             if sum(is_syllable(word.text) for word in words) < NOISY_SYLLABLES:
                 words = []
         if not words or any(word.confidence < RETRY_CONFIDENCE for word in words):
-            again = _read_line(ink_only(crop), left, top, lang, deadline, timeout,
+            again = _read_line(ink_only(crop), left, top, lang, deadline,
                                choices=enlarged)
             if _mean_confidence(again) > _mean_confidence(words):
                 words = again
         if enlarged and with_script_model(lang) != lang and (
             not words or any(word.confidence < SCRIPT_CONFIDENCE for word in words)
         ):
-            again = _read_line(crop, left, top, lang, deadline, timeout, script=True,
+            again = _read_line(crop, left, top, lang, deadline, script=True,
                                choices=enlarged)
             if _mean_confidence(again) > _mean_confidence(words):
                 words, model = again, with_script_model(lang)
@@ -263,14 +293,12 @@ def recognise_lines(
 
 def read_region_resized(
     gray: np.ndarray, box: Box, factor: float, *, lang: str = "vie",
-    deadline: float | None = None, timeout: float = 0, script: bool = False,
-    choices: bool = False,
+    deadline: Deadline = NO_DEADLINE, script: bool = False, choices: bool = False,
 ) -> list[Word]:
     """The words of the line at ``box`` (cropped as :func:`recognise_lines` crops it), read
     with its crop ``factor`` times as large, in page pixels; ``script``: with the Vietnamese
     script model first; ``choices``: with their letters' alternatives (CHOICE_SPAN).
-    ``deadline`` (time.monotonic) ends the page's reading (``timeout`` seconds: for the
-    message)."""
+    ``deadline``: the page's."""
     crop, left, top = _line_crop(gray, box)
     if factor != 1.0:
         shrink = factor < 1.0
@@ -278,7 +306,7 @@ def read_region_resized(
             crop, None, fx=factor, fy=factor,
             interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC,
         ))
-    words = _read_line(crop, 0, 0, lang, deadline, timeout, script=script, choices=choices)
+    words = _read_line(crop, 0, 0, lang, deadline, script=script, choices=choices)
     for word in words:
         x0, y0 = word.box.left / factor, word.box.top / factor
         x1 = (word.box.left + word.box.width) / factor
@@ -308,7 +336,7 @@ LONG_LINE = 8
 
 def widening(
     gray: np.ndarray, regions: list[LineRegion], read: list[Line], *, lang: str = "vie",
-    timeout: float = 0,
+    deadline: Deadline = NO_DEADLINE,
 ) -> float:
     """How much to widen an enlarged page so that Tesseract reads its letters best: 1.0, or
     one of WIDENINGS (see WIDTH_DOUBT). ``read``: the page's lines as
@@ -319,12 +347,11 @@ def widening(
     ) >= WIDTH_DOUBT:
         return 1.0
     sample = sorted(long_lines, key=lambda region: -region.box.width)[:WIDTH_SAMPLE]
-    deadline = time.monotonic() + timeout if timeout else None
     crops = [_line_crop(gray, region.box)[0] for region in sample]
 
     def sureness(factor: float) -> np.ndarray:
         return np.array([_mean_confidence(_read_line(
-            widened(crop, factor), 0, 0, lang, deadline, timeout)) for crop in crops])
+            widened(crop, factor), 0, 0, lang, deadline)) for crop in crops])
 
     base = sureness(1.0)
     best, best_gain = 1.0, 0.0
@@ -358,7 +385,7 @@ def _clipped(box: Box, width: int, height: int) -> Box:
 
 
 def _read_line(
-    crop: np.ndarray, left: int, top: int, lang: str, deadline: float | None, timeout: float,
+    crop: np.ndarray, left: int, top: int, lang: str, deadline: Deadline,
     *, noise_rows: bool = False, script: bool = False, choices: bool = False,
 ) -> list[Word]:
     """The crop's words; ``noise_rows``: with Tesseract's filter of noise rows off;
@@ -368,15 +395,11 @@ def _read_line(
     api.SetVariable("lstm_choice_mode", "2" if choices else "0")
     api.SetImageBytes(crop.tobytes(), crop.shape[1], crop.shape[0], 1, crop.shape[1])
     api.SetSourceResolution(300)
-    budget = 0
-    if deadline is not None:
-        budget = int((deadline - time.monotonic()) * 1000)
-        if budget <= 0:
-            raise TesseractTimeout(f"Tesseract took over {timeout:g} s")
+    budget = 0 if deadline.at is None else max(int(deadline.left() * 1000), 1)  # ms
     api.SetVariable("textord_noise_rejrows", "0" if noise_rows else "1")
     try:
         if not api.Recognize(timeout=budget) and budget:
-            raise TesseractTimeout(f"Tesseract took over {timeout:g} s")
+            raise deadline.expired()
     finally:
         api.SetVariable("textord_noise_rejrows", "1")
     return _words(api, left, top, choices)

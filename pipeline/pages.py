@@ -43,20 +43,22 @@ def ocr_page(
     else:
         pixels, angle, rotation, scale, transform = page.pixels, 0.0, 0, 1.0, np.eye(3)
     enlarged = scale > 1.0
+    deadline = ocr.Deadline.after(options.timeout)  # for every reading of the page
     read_by: Counter[str] = Counter()  # lines read by each model, for the page's record
     lines, widening = (
-        (None, 1.0) if options.raw else _detected_lines(pixels, options, enlarged, read_by)
+        (None, 1.0) if options.raw
+        else _detected_lines(pixels, options, enlarged, read_by, deadline)
     )
     layout = "detector" if lines is not None else "tesseract"
     if lines is None:
         lines = ocr.recognise(
-            pixels, lang=options.lang, psm=options.psm, timeout=options.timeout, enlarged=enlarged
+            pixels, lang=options.lang, psm=options.psm, deadline=deadline, enlarged=enlarged
         )
         read_by = Counter({ocr.with_script_model(options.lang) if enlarged else options.lang:
                            len(lines)})
         if not options.raw:
             recovered = ocr.recover_dropped_text(
-                pixels, lines, lang=options.lang, timeout=options.timeout
+                pixels, lines, lang=options.lang, deadline=deadline
             )
             read_by[options.lang] += len(recovered) - len(lines)
             lines = reading_order.reading_order(recovered, pixels.shape[1])
@@ -77,7 +79,8 @@ def ocr_page(
 
 
 def _detected_lines(
-    pixels: np.ndarray, options: OcrOptions, enlarged: bool, read_by: Counter[str]
+    pixels: np.ndarray, options: OcrOptions, enlarged: bool, read_by: Counter[str],
+    deadline: ocr.Deadline,
 ) -> tuple[list[Line] | None, float]:
     """The page's lines found by the detector, read line by line, junk flagged, in reading
     order, and how much the page was widened for them (``ocr.widening``; their boxes are on
@@ -95,19 +98,19 @@ def _detected_lines(
         return None, 1.0
     models: dict[int, str] = {}  # each line's model, by its region
     lines = ocr.recognise_lines(
-        gray, regions, lang=options.lang, timeout=options.timeout, enlarged=enlarged,
+        gray, regions, lang=options.lang, deadline=deadline, enlarged=enlarged,
         models=models,
     )
     if not lines:
         return None, 1.0
     widening = 1.0
     if enlarged:  # only a photo or a low-resolution scan may have letters of the wrong width
-        factor = ocr.widening(gray, regions, lines, lang=options.lang, timeout=options.timeout)
+        factor = ocr.widening(gray, regions, lines, lang=options.lang, deadline=deadline)
         if factor != 1.0:
             wide, wide_regions, exact = _widened(gray, regions, factor)
             wide_models: dict[int, str] = {}
             wide_lines = ocr.recognise_lines(
-                wide, wide_regions, lang=options.lang, timeout=options.timeout,
+                wide, wide_regions, lang=options.lang, deadline=deadline,
                 enlarged=enlarged, models=wide_models,
             )
             if wide_lines:
@@ -117,7 +120,7 @@ def _detected_lines(
     lm = _language_model(options) if enlarged and hypotheses.doubted(lines) else None
     if lm is not None:
         hypotheses.choose_readings(gray, regions, lines, lm, lang=options.lang,
-                                   timeout=options.timeout, models=models)
+                                   deadline=deadline, models=models)
     read_by.update(models.values())
     detect.flag_junk(lines)  # pieces: a seal's marks make no table cell when joined
     lines = reading_order.join_pieces(lines, gray.shape[1])

@@ -33,7 +33,7 @@ class OcrOptions:
     correct: bool = True  # repair suspect words with the channel model and the syllable LM
     steps: tuple[str, ...] | None = None  # cleanup steps to run; None: all of preprocess.STEPS
     debug_dir: Path | None = None  # where to write each cleanup step's image
-    timeout: float = 0  # seconds one Tesseract run may take; 0: no limit
+    timeout: float = 0  # seconds the reading of one page may take, all its stages; 0: no limit
     force_ocr: bool = False  # OCR a PDF page even when it has a usable text layer of its own
     pages: PageSelection | None = None  # which pages of each document (--pages); None: all
     lm: Path | None = None  # syllable language model for the correction; None: the default

@@ -206,8 +206,8 @@ def test_a_small_form_line_of_leader_dots_is_read() -> None:
     ys, xs = np.nonzero(page < 128)
     box = Box(int(xs.min()), int(ys.min()), int(np.ptp(xs)) + 1, int(np.ptp(ys)) + 1)
     crop, left, top = ocr._line_crop(page, box)
-    assert ocr._read_line(crop, left, top, "vie", None, 0) == []  # dropped as a noise row
-    words = ocr._read_line(crop, left, top, "vie", None, 0, noise_rows=True)
+    assert ocr._read_line(crop, left, top, "vie", ocr.NO_DEADLINE) == []  # dropped as a noise row
+    words = ocr._read_line(crop, left, top, "vie", ocr.NO_DEADLINE, noise_rows=True)
     assert "Địa" in " ".join(word.text for word in words)
     assert "Địa" in ocr.recognise_lines(page, [detect.LineRegion(box, 0.95)])[0].text
 

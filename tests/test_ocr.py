@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 from PIL import Image
 
+from pipeline import detect, ocr, pages
 from pipeline.api import OcrOptions, ocr_document
 from pipeline.evaluation.metrics import cer
+from pipeline.inputs import PageImage
 from pipeline.ocr import as_typed
 from pipeline.synth import render_pages
 from tests.conftest import PLAN_A, PLAN_B
@@ -78,3 +83,34 @@ def test_slashes_of_the_script_model_are_typed_as_slashes() -> None:
     assert as_typed("14/3\u20442024") == "14/3/2024"
     assert as_typed("37\u2215KH-UBND") == "37/KH-UBND"
     assert as_typed("Hòa Bình") == "Hòa Bình"
+
+
+def test_a_page_past_its_deadline_reads_no_further_line(page_a: Image.Image) -> None:
+    gray = np.asarray(page_a.convert("L"))
+    regions = detect.detect_lines(gray)
+    past = ocr.Deadline(5.0, time.monotonic() - 1.0)  # spent by the page's earlier stages
+    with pytest.raises(ocr.TesseractTimeout, match="over 5 s"):
+        ocr.recognise_lines(gray, regions, deadline=past)
+
+
+def test_every_reading_of_a_page_shares_one_deadline(
+    page_a: Image.Image, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A small photo-like page is read, widened, doubted and read again: each Tesseract run
+    is bounded by the page's one deadline, not one of its own per stage."""
+    small = cv2.resize(np.asarray(page_a.convert("L")), None, fx=0.22, fy=0.22,
+                       interpolation=cv2.INTER_AREA)
+    seen: list[ocr.Deadline] = []
+    read_line = ocr._read_line
+
+    def spy(*args, **kwargs):
+        seen.append(args[4])
+        return read_line(*args, **kwargs)
+
+    monkeypatch.setattr(ocr, "_read_line", spy)
+    page = pages.ocr_page(PageImage(number=1, pixels=cv2.GaussianBlur(small, (0, 0), 0.8),
+                                    dpi=66.0), OcrOptions(timeout=600))
+    assert page.scale > 1.0 and page.lines
+    assert len(seen) > len(page.lines)  # lines read more than once
+    assert len({id(deadline) for deadline in seen}) == 1
+    assert seen[0].seconds == 600 and seen[0].at is not None
