@@ -101,6 +101,7 @@ def test_channel_round_trips_through_its_file(channel: ChannelModel, tmp_path: P
         ("1am tot cong tac van dong", "làm tốt công tác vận động"),
         ("nguoi ngheo c6 nha &.", "người nghèo có nhà ở."),
         ("PAY MANH CONG TAC", "ĐẨY MẠNH CÔNG TÁC"),
+        ("tuy€n truy€n trong cac tang 16p", "tuyên truyền trong các tầng lớp"),  # signs for letters
     ],
 )
 def test_english_model_confusions_are_repaired(fixer: Repairer, ocr: str, expected: str) -> None:

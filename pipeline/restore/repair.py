@@ -20,7 +20,7 @@ import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from .align import EDGE_PUNCT, skeleton
+from .align import EDGE_PUNCT, LOOKALIKES, skeleton
 from .candidates import CAP_FLOOR, CAP_WEIGHT, CandidateIndex, Candidates, choice_spellings
 from .channel import ChannelModel, base_char, match_case
 from .decode import decode_segments
@@ -33,8 +33,10 @@ _PIECE = re.compile(
 )
 _SENTENCE_END = frozenset(".!?;:")
 _SENTENCE_OPENERS = frozenset('.!?:;…"“”«»([{-–—*#•')  # after these a capital says nothing
-_LOOKALIKE_CHARS = frozenset("0123456789&@¢$'’,")
-_LETTER_SIGNS = frozenset("&@¢$")  # signs OCR puts for letters ("¢6" = "có"): count as letters
+# signs OCR puts for letters ("¢6" = "có", "ti€u" = "tiêu"): those of the look-alike table,
+# counted as letters
+_LETTER_SIGNS = frozenset(sign for sign in LOOKALIKES if not sign.isalnum())
+_LOOKALIKE_CHARS = frozenset("0123456789'’,") | _LETTER_SIGNS
 MAX_VARIANTS = 48  # look-alike spellings tried per token
 # Digits a word may hold for letters, however few its letters: the renders of our own texts
 # read "lối" as "16i" 18 times, "lớn" as "16n" 10, "lớp" as "16p" 4 (channel syllable table).
