@@ -14,6 +14,7 @@ process, held to one thread so that N batch workers use N cores.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -281,6 +282,7 @@ READABLE_SHARE = 0.5
 # or more, is text however unsure it was: a blurred photo's lines read at low confidence, and
 # a seal's ring or a signature's stroke does not read as three syllables.
 TEXT_SYLLABLES = 3
+_SLASHED = re.compile(r"[A-Za-zĐđ]{1,2}/[A-Za-zĐđ]{1,2}")  # B/c, V/v, Đ/c: see _readable
 
 
 def flag_junk(lines: list[Line]) -> None:
@@ -303,8 +305,12 @@ def is_syllable(word: str) -> bool:
 
 
 def _readable(word: str) -> bool:
-    """A number or a code with digits, or two letters or more making a Vietnamese syllable or
-    an abbreviation in capitals (a lone letter is what a seal's ring most often reads as)."""
+    """A number or a code with digits, two letters or more making a Vietnamese syllable or
+    an abbreviation in capitals (a lone letter is what a seal's ring most often reads as), or
+    letters parted by slashes: the abbreviations of a recipients list or a subject line
+    ("(B/c);", "V/v", "Đ/c")."""
+    if _SLASHED.fullmatch(word.strip(".,;:!?()[]\"'-")):
+        return True
     core = "".join(ch for ch in word if ch.isalnum())
     if any(ch.isdigit() for ch in core):
         return True

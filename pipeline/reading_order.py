@@ -148,6 +148,7 @@ def _renumber(lines: list[Line]) -> list[Line]:
 # --- lines from a text-line detector ----------------------------------------------------------
 
 SAME_ROW = 0.5  # two pieces share a row when they overlap by this share of the lower one
+SIDE_BY_SIDE = 0.2  # see _beneath
 BLOCK_END_GAP = 4.0  # line heights of blank page that end a column block
 PARAGRAPH_GAP = 0.8  # line heights of blank page that start a paragraph
 INDENT_FRACTION = 0.015  # of the page width: a line set in this far starts a paragraph
@@ -313,8 +314,11 @@ def _rows(lines: list[Line]) -> list[list[Line]]:
 
 
 def _beneath(a: Box, b: Box) -> bool:
-    """Do the boxes share columns of the page (one above the other, or overlapping)?"""
-    return min(a.left + a.width, b.left + b.width) > max(a.left, b.left)
+    """Do the boxes share columns of the page (one above the other, or overlapping)? Pieces of
+    one line whose ends touch by a few pixels (a seal parted "(Đã ký)" in two) share
+    less than SIDE_BY_SIDE of the narrower one's width: they lie beside each other."""
+    shared = min(a.left + a.width, b.left + b.width) - max(a.left, b.left)
+    return shared > SIDE_BY_SIDE * min(a.width, b.width)
 
 
 def _overlap(a: Box, b: Box) -> float:

@@ -176,9 +176,14 @@ def test_marks_read_as_letters_are_junk() -> None:
         _line("‘ỳ —~ ;", 85),  # a seal's ring: no word reads
         _line("Kế hoạch", 25),  # Tesseract unsure of it all
         _line("ĩx] Bẹe Ƒ nhân", 55),  # mostly unreadable and doubted
+        _line("(B/c);", 85),  # a recipient's line run over: its abbreviation is text
+        _line("V/v", 90),
+        _line("ỳ/ĩ/x —", 85),  # slashes among marks are no abbreviation
     ]
     detect.flag_junk(lines)
-    assert [line.junk for line in lines] == [False, False, False, True, True, True]
+    assert [line.junk for line in lines] == [
+        False, False, False, True, True, True, False, False, True,
+    ]
 
 
 def test_a_blurred_line_of_syllables_is_text_however_unsure() -> None:

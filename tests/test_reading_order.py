@@ -102,6 +102,22 @@ def test_a_header_and_a_closing_stay_column_by_column() -> None:
                                               *closing[::2], *closing[1::2]]]
 
 
+def test_a_line_a_seal_parted_in_two_stays_in_its_column() -> None:
+    """Under a seal, "(Đã ký)" comes back as two pieces whose ends touch by a few pixels: they
+    are one row beside each other, and the signature column reads down to the name."""
+    closing = [
+        _line("Nơi nhận:", 300, 600), _line("TM. BAN THƯỜNG TRỰC", 1350, 600),
+        _line("- Ban Thường trực Ủy ban", 300, 660), _line("PHÓ CHỦ TỊCH", 1452, 660),
+        _line("- UBND tỉnh;", 300, 720),
+    ]
+    signed = _line("(Đã", 1500, 713)
+    after = _line("ký)", signed.box.left + signed.box.width - 4, 712)
+    closing += [after, signed, _line("- Lưu: VT.", 300, 780), _line("Đặng Thị Hạnh", 1440, 880)]
+    ordered = [line.text for line in reading_order.order_lines(closing, WIDTH)]
+    assert ordered == ["Nơi nhận:", "- Ban Thường trực Ủy ban", "- UBND tỉnh;", "- Lưu: VT.",
+                       "TM. BAN THƯỜNG TRỰC", "PHÓ CHỦ TỊCH", "(Đã ký)", "Đặng Thị Hạnh"]
+
+
 def test_a_header_row_read_as_one_line_is_parted_at_its_gutter() -> None:
     """The header's columns nearly touch on its first row: the detector gives one line, whose
     wide space lies where the rows under it leave their gutter."""
