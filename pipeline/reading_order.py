@@ -304,7 +304,7 @@ def _rows(lines: list[Line]) -> list[list[Line]]:
     for line in lines:
         for row in rows[-3:]:
             if _overlap(row[0].box, line.box) >= SAME_ROW and not any(
-                _beneath(other.box, line.box) for other in row
+                _beneath(other, line) for other in row
             ):
                 row.append(line)
                 break
@@ -313,12 +313,22 @@ def _rows(lines: list[Line]) -> list[list[Line]]:
     return rows
 
 
-def _beneath(a: Box, b: Box) -> bool:
-    """Do the boxes share columns of the page (one above the other, or overlapping)? Pieces of
-    one line whose ends touch by a few pixels (a seal parted "(Đã ký)" in two) share
-    less than SIDE_BY_SIDE of the narrower one's width: they lie beside each other."""
-    shared = min(a.left + a.width, b.left + b.width) - max(a.left, b.left)
-    return shared > SIDE_BY_SIDE * min(a.width, b.width)
+def _beneath(a: Line, b: Line) -> bool:
+    """Do the lines share columns of the page (one above the other, or overlapping)? Two
+    pieces of words whose ends touch by a few pixels (a seal parted "(Đã ký)" in two) share
+    less than SIDE_BY_SIDE of the narrower one's width: they lie beside each other. A mark
+    that touches a word ("ấ" of a seal by "TRƯỞNG BAN") is no piece of its line."""
+    shared = min(a.box.left + a.box.width, b.box.left + b.box.width) - max(a.box.left, b.box.left)
+    if shared <= 0:
+        return False
+    return shared > SIDE_BY_SIDE * min(a.box.width, b.box.width) or not (
+        _worded(a) and _worded(b)
+    )
+
+
+def _worded(line: Line) -> bool:
+    """Has the line a word of two letters or digits (not a mark read as a letter)?"""
+    return any(sum(ch.isalnum() for ch in word.text) >= 2 for word in line.words)
 
 
 def _overlap(a: Box, b: Box) -> float:

@@ -118,6 +118,15 @@ def test_a_line_a_seal_parted_in_two_stays_in_its_column() -> None:
                        "TM. BAN THƯỜNG TRỰC", "PHÓ CHỦ TỊCH", "(Đã ký)", "Đặng Thị Hạnh"]
 
 
+def test_a_mark_touching_a_word_is_not_joined_to_its_line() -> None:
+    title = _line("PHÓ CHỦ TỊCH", 1452, 660)
+    mark = Line(words=[Word("ấ", 60.0, Box(1452 - 16, 655, 18, 40))],
+                box=Box(1452 - 16, 655, 18, 40), paragraph=0)
+    joined = reading_order.join_pieces([_line("TM. ỦY BAN NHÂN DÂN", 1350, 600), mark, title],
+                                       WIDTH)
+    assert "PHÓ CHỦ TỊCH" in [line.text for line in joined]
+
+
 def test_a_header_row_read_as_one_line_is_parted_at_its_gutter() -> None:
     """The header's columns nearly touch on its first row: the detector gives one line, whose
     wide space lies where the rows under it leave their gutter."""
