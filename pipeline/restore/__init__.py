@@ -113,7 +113,9 @@ def restore_text(
     if mode == STRIPPED:
         return restore(text, lm, index)
     lines = text.split("\n")
-    modes = [OCR] * len(lines) if mode == OCR else line_modes(lines, index.abbreviation_known)
+    modes = [OCR] * len(lines) if mode == OCR else line_modes(
+        lines, index.abbreviation_known, index.knows
+    )
     if OCR not in modes:
         return restore(text, lm, index)
     fixer = repairer(lm, channel or load_channel("eng"))

@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .lm import NUM_ID, UNK_ID, LanguageModel
-from .places import lm_unit
-from .syllable import has_diacritics, strip_diacritics
+from .syllable import has_diacritics, normalize_syllable, strip_diacritics
 from .tokens import PUNCT, SYMBOL, WORD, Token, is_all_caps
 
 _ROMAN = re.compile(r"[IVXLC]+")  # section numbers: "VI." and "Điều VI" are not "Vì"
@@ -80,8 +79,8 @@ class CandidateIndex:
         elif token.kind == PUNCT:
             uid = self.lm.id_of(token.text)
         else:
-            syl = lm_unit(token.text)
-            uid = UNK_ID if syl is None else self.lm.id_of(syl)
+            syl = normalize_syllable(token.text) or token.text.lower()  # "Krông": a place's
+            uid = self.lm.id_of(syl)
         return Candidates(np.array([uid]), np.zeros(1, dtype=np.float32))
 
     def for_token(self, tokens: list[Token], i: int) -> Candidates:
@@ -145,6 +144,12 @@ class CandidateIndex:
                 if is_all_caps(text) and self.abbreviation(text) is None:
                     return True
         return False
+
+    def knows(self, word: str) -> bool:
+        """Is the word a unit of the model as written ("Krông", a place name's own syllable,
+        which the build took from the gazetteer) or the stripped form of one ("Krong")?"""
+        lower = word.lower()
+        return lower in self.lm.index if has_diacritics(lower) else lower in self.by_key
 
     def could_be_word(self, text: str) -> bool:
         """True if the letters also spell a stripped syllable (CA: Công an or "cà")."""

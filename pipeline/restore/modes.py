@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
-from .places import is_place_syllable
 from .syllable import has_diacritics, is_valid_syllable, strip_diacritics, syllable_inventory
 
 CLEAN, STRIPPED, OCR = "clean", "stripped", "ocr"
@@ -27,6 +26,10 @@ OCR_DOCUMENT_SHARE = 0.08  # share of such words that marks the whole text as OC
 OCR_DOCUMENT_MIN = 8  # ... and how many there must be at least
 
 
+def _nothing_known(word: str) -> bool:
+    return False
+
+
 @dataclass(frozen=True)
 class LineStats:
     words: int
@@ -34,14 +37,17 @@ class LineStats:
     invalid: int  # neither a syllable nor a known abbreviation
 
 
-def line_stats(line: str, is_abbreviation: Callable[[str], bool]) -> LineStats:
+def line_stats(
+    line: str, is_abbreviation: Callable[[str], bool],
+    known: Callable[[str], bool] = _nothing_known,
+) -> LineStats:
     words = marked = invalid = 0
     for match in _WORDISH.finditer(line):
         word = match.group().strip(_EDGE)
         if len(word) < 2 or "/" in word or word.isdigit() or _ROMAN.fullmatch(word):
             continue  # list markers "a)", section numbers "VI.", symbols
         words += 1
-        if word.isalpha() and is_plausible(word):
+        if word.isalpha() and (known(word) or is_plausible(word)):
             marked += has_diacritics(word)
         elif not (word.isupper() or is_abbreviation(word) or _foreign(word) or _SYMBOL(word)):
             invalid += 1
@@ -54,10 +60,7 @@ def _stripped_inventory() -> frozenset[str]:
 
 
 def is_plausible(word: str) -> bool:
-    """A syllable as written, or the stripped form of one ("chuc", "dieu"); place names'
-    own syllables count ("Krông", "Krong")."""
-    if is_place_syllable(word):
-        return True
+    """A syllable as written, or the stripped form of one ("chuc", "dieu")."""
     if has_diacritics(word):
         return is_valid_syllable(word)
     return word.lower() in _stripped_inventory()
@@ -68,8 +71,13 @@ def _foreign(word: str) -> bool:
     return word.isascii() and word.isalpha() and len(word) > 6 and word == strip_diacritics(word)
 
 
-def line_modes(lines: list[str], is_abbreviation: Callable[[str], bool]) -> list[str]:
-    stats = [line_stats(line, is_abbreviation) for line in lines]
+def line_modes(
+    lines: list[str], is_abbreviation: Callable[[str], bool],
+    known: Callable[[str], bool] = _nothing_known,
+) -> list[str]:
+    """Each line's kind. ``known``: is the word a unit of the model as written or stripped
+    (a place name's own syllable, "Krông" or "Krong", which orthography alone rejects)?"""
+    stats = [line_stats(line, is_abbreviation, known) for line in lines]
     words = sum(s.words for s in stats)
     invalid = sum(s.invalid for s in stats)
     ocr_document = invalid >= OCR_DOCUMENT_MIN and invalid > OCR_DOCUMENT_SHARE * words

@@ -5,7 +5,9 @@ officially as they sound: "Đắk Lắk", "Krông Búk", "Ea H'Leo", "Ia Grai". 
 break the rules of `syllable.py`, so without them a model knows none of these names,
 stripped "Krong Buk" cannot come back with its marks, and a line holding one looks like
 OCR damage and is "repaired" ("Kông Buk").  The installed gazetteer lists every
-province, district and commune, so its names are the inventory of such syllables.
+province, district and commune, so its names are the inventory of such syllables; the
+model's build takes them in (:func:`lm_unit`), and restoration then knows them from the
+model's vocabulary (``CandidateIndex.knows``), without reading the gazetteer again.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import json
 import re
 from functools import cache
 
-from .syllable import has_diacritics, normalize_syllable, strip_diacritics
+from .syllable import normalize_syllable
 
 _LETTERS = re.compile(r"[^\W\d_]+")
 _ROMAN = re.compile(r"[IVXLC]+")
@@ -48,11 +50,6 @@ def place_syllables() -> frozenset[str]:
     return frozenset(found)
 
 
-@cache
-def _stripped_place_syllables() -> frozenset[str]:
-    return frozenset(strip_diacritics(s) for s in place_syllables())
-
-
 def lm_unit(word: str) -> str | None:
     """The model's unit for a word: its normalised syllable, or a place-name syllable in
     lower case; None if it is neither."""
@@ -61,11 +58,3 @@ def lm_unit(word: str) -> str | None:
         return syllable
     lower = word.lower()
     return lower if lower in place_syllables() else None
-
-
-def is_place_syllable(word: str) -> bool:
-    """A place-name syllable as written, or its stripped form ("Krong" for "Krông")."""
-    lower = word.lower()
-    if has_diacritics(lower):
-        return lower in place_syllables()
-    return lower in _stripped_place_syllables()
