@@ -12,6 +12,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -448,7 +449,7 @@ def _words(api, dx: int, dy: int, choices: bool = False) -> list[Word]:
     if choices and words:
         letters = _letter_choices(api)
         if len(letters) == len(words) and all(
-            as_typed("".join(choice[0][0] for choice in word_letters)) == word.text
+            as_typed(_spelled(word_letters)) == word.text
             for word_letters, word in zip(letters, words, strict=True)
         ):  # else the symbols do not spell the words (a word of spaces): none offered
             for word_letters, word in zip(letters, words, strict=True):
@@ -504,7 +505,12 @@ def _letter_choices(api) -> list[tuple[tuple[tuple[str, float], ...], ...]]:
             found.append([])
         found[-1].append(tuple(options))
     return [tuple(letters) for letters in found
-            if "".join(choice[0][0] for choice in letters).strip()]
+            if _spelled(letters).strip()]
+
+
+def _spelled(letters: Sequence[Sequence[tuple[str, float]]]) -> str:
+    """The word the letters' first choices (the letters read) spell."""
+    return "".join(options[0][0] for options in letters)
 
 
 _engines = threading.local()

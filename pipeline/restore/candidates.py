@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .lm import NUM_ID, UNK_ID, LanguageModel
-from .syllable import has_diacritics, normalize_syllable, strip_diacritics
+from .syllable import has_diacritics, strip_diacritics
 from .tokens import PUNCT, SYMBOL, WORD, Token, is_all_caps
 
 _ROMAN = re.compile(r"[IVXLC]+")  # section numbers: "VI." and "Điều VI" are not "Vì"
@@ -79,8 +79,7 @@ class CandidateIndex:
         elif token.kind == PUNCT:
             uid = self.lm.id_of(token.text)
         else:
-            syl = normalize_syllable(token.text) or token.text.lower()  # "Krông": a place's
-            uid = self.lm.id_of(syl)
+            uid = self.lm.unit_of(token.text)
         return Candidates(np.array([uid]), np.zeros(1, dtype=np.float32))
 
     def for_token(self, tokens: list[Token], i: int) -> Candidates:

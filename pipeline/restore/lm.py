@@ -19,6 +19,8 @@ import numpy as np
 
 from pipeline.export import atomic_write_bytes
 
+from .syllable import normalize_syllable
+
 BITS = 16
 MAX_VOCAB = 1 << BITS
 MAX_ORDER = 4
@@ -101,6 +103,11 @@ class LanguageModel:
 
     def id_of(self, syllable: str) -> int:
         return self.index.get(syllable, UNK_ID)
+
+    def unit_of(self, word: str) -> int:
+        """The id of a word as written: its syllable in the canonical tone placement, or the
+        word in lower case (a place name's own syllable, "Krông"); UNK_ID if unknown."""
+        return self.id_of(normalize_syllable(word) or word.lower())
 
     def logprob(self, history: list[np.ndarray], word: np.ndarray) -> np.ndarray:
         """log P(word | history) for aligned id arrays (history oldest first)."""

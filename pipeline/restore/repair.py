@@ -273,8 +273,8 @@ class Repairer:
             core = unicodedata.normalize("NFC", _PIECE.match(spelling)["core"])
             if not core.isalpha():
                 continue
-            i = self.lm.index.get(normalize_syllable(core) or core.lower())
-            if i is not None:
+            i = self.lm.unit_of(core)
+            if i != UNK_ID:
                 spelled[i] = max(spelled.get(i, -np.inf), CHOICE_WEIGHT * cost)
         if not spelled:
             return cand
